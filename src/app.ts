@@ -1,0 +1,97 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Config } from './config.js';
+import type { DatabaseHandle } from './db/database.js';
+import type { Clock } from './clock.js';
+import { createAuthService } from './auth/auth.service.js';
+import { registerAuthRoutes } from './auth/auth.routes.js';
+import { registerAuthentication } from './http/authenticate.js';
+import { handleError, errorEnvelope } from './http/errors.js';
+import { contextOf } from './http/request-context.js';
+import { createUsersService } from './directory/users.service.js';
+import { registerUserRoutes } from './directory/users.routes.js';
+import { createGroupsService } from './directory/groups.service.js';
+import { registerGroupRoutes } from './directory/groups.routes.js';
+import { createDeletedItemsService } from './directory/deleted-items.service.js';
+import { registerDeletedItemsRoutes } from './directory/deleted-items.routes.js';
+import { createRolesService } from './directory/roles.service.js';
+import { registerRoleRoutes } from './directory/roles.routes.js';
+import { createAuditService } from './audit/audit-log.service.js';
+import { registerAuditRoutes } from './audit/audit.routes.js';
+import { createPoliciesService } from './tenancy/policies.service.js';
+import { registerPolicyRoutes } from './tenancy/policies.routes.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production'>;
+  database: DatabaseHandle;
+  clock: Clock;
+  /** The organization this process serves. */
+  tenantId: string;
+  logger?: boolean;
+}
+
+/** Assembles the HTTP application; no side effects beyond the returned instance. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database, clock } = deps;
+  const app = Fastify({
+    logger: deps.logger === false ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: true,
+    routerOptions: { maxParamLength: 1024 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => {
+    const segment = req.url.split('?')[0];
+    reply.status(404).send(errorEnvelope(req, 'Request_ResourceNotFound', `Resource not found for the segment '${segment}'.`));
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('request-id', req.id);
+    const clientRequestId = req.headers['client-request-id'];
+    reply.header('client-request-id', typeof clientRequestId === 'string' ? clientRequestId : req.id);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Foyer API', description: 'Microsoft Graph-compatible guest directory API', version: '1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  const auth = createAuthService({ db: database.db, clock, secret: config.secret });
+  registerAuthentication(app, auth);
+  const ctx = (req: Parameters<typeof contextOf>[0]) => contextOf(req, config.baseUrl);
+  const serviceDeps = { db: database.db, engine: database.engine, clock, secret: config.secret };
+
+  registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies: config.production || (config.baseUrl?.startsWith('https:') ?? false) });
+  const users = createUsersService(serviceDeps);
+  registerUserRoutes(app, users, ctx);
+  const groups = createGroupsService({ ...serviceDeps, users });
+  registerGroupRoutes(app, groups, ctx);
+  registerDeletedItemsRoutes(app, createDeletedItemsService(serviceDeps), ctx);
+  registerRoleRoutes(app, createRolesService(serviceDeps), ctx);
+  registerAuditRoutes(app, createAuditService(serviceDeps), ctx);
+  registerPolicyRoutes(app, createPoliciesService(serviceDeps), ctx);
+
+  app.get('/healthz', { config: { anonymous: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { anonymous: true }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await sql`select 1`.execute(database.db);
+      return { status: 'ok', database: database.engine };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', database: database.engine });
+    }
+  });
+  app.get('/openapi.json', { config: { anonymous: true }, schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

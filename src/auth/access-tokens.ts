@@ -1,0 +1,41 @@
+import { SignJWT, jwtVerify } from 'jose';
+import { deriveKey } from './secrets.js';
+
+export const ACCESS_TOKEN_LIFETIME_SECONDS = 3599;
+const ISSUER = 'foyer';
+const AUDIENCE = 'foyer-graph';
+
+export interface AppTokenClaims {
+  tenantId: string;
+  clientId: string;
+}
+
+/** Signs and verifies the JWT access tokens handed to API clients (HS256, key derived from FOYER_SECRET). */
+export function createAccessTokens(secret: string) {
+  const key = deriveKey(secret, 'access-token');
+  return {
+    async issue(claims: AppTokenClaims & { roles: string[] }, now: Date): Promise<string> {
+      const iat = Math.floor(now.getTime() / 1000);
+      return new SignJWT({ tid: claims.tenantId, appid: claims.clientId, roles: claims.roles, idtyp: 'app' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setSubject(claims.clientId)
+        .setIssuedAt(iat)
+        .setNotBefore(iat)
+        .setExpirationTime(iat + ACCESS_TOKEN_LIFETIME_SECONDS)
+        .sign(key);
+    },
+    /** The token's tenant and client, or null when it is not a valid, current Foyer token. */
+    async verify(token: string, now: Date): Promise<AppTokenClaims | null> {
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], currentDate: now });
+        if (typeof payload.tid !== 'string' || typeof payload.appid !== 'string') return null;
+        return { tenantId: payload.tid, clientId: payload.appid };
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+export type AccessTokens = ReturnType<typeof createAccessTokens>;

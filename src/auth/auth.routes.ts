@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { SESSION_COOKIE, SESSION_LIFETIME_MS, type AuthService } from './auth.service.js';
+import { actorOf } from '../http/authenticate.js';
+import { hashToken } from './secrets.js';
+import { formatValidationErrors } from '../http/validation.js';
+import { directoryRoleList } from './permissions.js';
+import { badRequest } from '../graph/errors.js';
+
+const SignInBody = Type.Object(
+  { userName: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+
+/** Token endpoint (OAuth 2.0 client credentials) and password sessions for the web UI. */
+export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts: { tenantId: string; secureCookies: boolean }): void {
+  const tokenHandler = async (req: FastifyRequest) => {
+    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    let basic: { id: string; secret: string } | null = null;
+    const header = req.headers.authorization;
+    if (header?.startsWith('Basic ')) {
+      const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i > 0) basic = { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+    }
+    return auth.issueClientToken(form, basic);
+  };
+  const tokenRoute = { config: { anonymous: true }, schema: { tags: ['auth'], summary: 'OAuth 2.0 token endpoint (client credentials)' } };
+  app.post('/oauth2/v2.0/token', tokenRoute, tokenHandler);
+  // MSAL and Azure Identity put the tenant in the path.
+  app.post('/:tenant/oauth2/v2.0/token', tokenRoute, tokenHandler);
+
+  const sessionView = async (req: FastifyRequest, cookieValue: string) => {
+    const actor = actorOf(req);
+    if (actor.kind !== 'user') throw badRequest('Sessions belong to people; an API client has none.');
+    return {
+      user: { id: actor.userId, displayName: actor.displayName, userPrincipalName: actor.userPrincipalName, userType: actor.userType },
+      roles: directoryRoleList.filter((r) => actor.roles.has(r.id)).map((r) => ({ id: r.id, displayName: r.displayName })),
+      csrfToken: auth.csrfTokenFor(cookieValue),
+    };
+  };
+
+  app.post(
+    '/v1.0/foyer/session',
+    {
+      config: { anonymous: true },
+      schema: { tags: ['auth'], summary: 'Sign in with a password', body: SignInBody },
+      schemaErrorFormatter: (e, v) => formatValidationErrors(e, v),
+    },
+    async (req, reply) => {
+      const body = req.body as Static<typeof SignInBody>;
+      const session = await auth.signInWithPassword(opts.tenantId, body.userName, body.password);
+      reply.setCookie(SESSION_COOKIE, session.sessionToken, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: opts.secureCookies,
+        maxAge: SESSION_LIFETIME_MS / 1000,
+      });
+      req.actor = await auth.actorFromSession(session.sessionToken);
+      return sessionView(req, session.sessionToken);
+    },
+  );
+  app.get('/v1.0/foyer/session', { schema: { tags: ['auth'], summary: 'The current session' } }, (req) => sessionView(req, req.cookies[SESSION_COOKIE] ?? ''));
+  app.delete('/v1.0/foyer/session', { schema: { tags: ['auth'], summary: 'Sign out' } }, async (req, reply) => {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie) await auth.signOut(hashToken(cookie));
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,185 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../clock.js';
+import { GraphError } from '../graph/errors.js';
+import { newId } from '../ids.js';
+import { createAccessTokens, ACCESS_TOKEN_LIFETIME_SECONDS } from './access-tokens.js';
+import { applicationPermissions, type Actor } from './permissions.js';
+import { deriveKey, hashPassword, hashToken, hmac, randomToken, safeEqual, verifyPassword } from './secrets.js';
+
+export const SESSION_COOKIE = 'foyer_session';
+export const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+/** OAuth 2.0 error, answered in RFC 6749's shape (not Graph's): token endpoints speak OAuth. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly description: string,
+    readonly status = error === 'invalid_client' ? 401 : 400,
+  ) {
+    super(description);
+  }
+}
+
+const unauthenticated = (message: string) => new GraphError('Authentication_MissingOrMalformed', message);
+
+export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; secret: string }) {
+  const { db, clock } = deps;
+  const tokens = createAccessTokens(deps.secret);
+  const csrfKey = deriveKey(deps.secret, 'csrf');
+
+  /** The CSRF token bound to a session: derived, so nothing extra is stored. */
+  const csrfTokenFor = (sessionToken: string) => hmac(csrfKey, hashToken(sessionToken));
+
+  async function loadUserActor(tenantId: string, userId: string, sessionTokenHash: string): Promise<Actor | null> {
+    const user = await db
+      .selectFrom('users')
+      .innerJoin('tenants', 'tenants.id', 'users.tenant_id')
+      .select(['users.id', 'users.display_name', 'users.user_principal_name', 'users.user_type', 'tenants.authorization_policy'])
+      .where('users.tenant_id', '=', tenantId)
+      .where('users.id', '=', userId)
+      .where('users.deleted_at', 'is', null)
+      .where('users.account_enabled', '=', 1)
+      .executeTakeFirst();
+    if (!user) return null;
+    const roles = await db.selectFrom('role_assignments').select('role_template_id').where('user_id', '=', userId).execute();
+    return {
+      kind: 'user',
+      tenantId,
+      userId: user.id,
+      displayName: user.display_name,
+      userPrincipalName: user.user_principal_name,
+      userType: user.user_type,
+      roles: new Set(roles.map((r) => r.role_template_id)),
+      sessionTokenHash,
+      guestAccess: (JSON.parse(user.authorization_policy) as { guestUserRoleId: string }).guestUserRoleId,
+    };
+  }
+
+  return {
+    csrfTokenFor,
+
+    /** Creates an API client; the secret is returned once and only its hash is kept. */
+    async createClient(tenantId: string, name: string, permissions: string[]) {
+      const unknown = permissions.filter((p) => !(applicationPermissions as readonly string[]).includes(p));
+      if (!name.trim()) throw new Error('A client needs a name.');
+      if (unknown.length) throw new Error(`Unknown permission(s): ${unknown.join(', ')}. Known: ${applicationPermissions.join(', ')}.`);
+      const clientId = newId();
+      const clientSecret = randomToken(32);
+      await db
+        .insertInto('api_clients')
+        .values({
+          tenant_id: tenantId,
+          id: clientId,
+          display_name: name.trim(),
+          secret_hash: hashToken(clientSecret),
+          permissions: JSON.stringify([...new Set(permissions)]),
+          created_at: clock.now().toISOString(),
+          disabled_at: null,
+        })
+        .execute();
+      return { clientId, clientSecret };
+    },
+
+    /** OAuth 2.0 client credentials grant. */
+    async issueClientToken(form: Record<string, string | undefined>, basicAuth: { id: string; secret: string } | null) {
+      if (form.grant_type !== 'client_credentials')
+        throw new OAuthError(
+          form.grant_type ? 'unsupported_grant_type' : 'invalid_request',
+          form.grant_type ? `The grant type '${form.grant_type}' is not supported.` : "The request body must contain 'grant_type'.",
+        );
+      const clientId = basicAuth?.id ?? form.client_id;
+      const clientSecret = basicAuth?.secret ?? form.client_secret;
+      if (!clientId || !clientSecret) throw new OAuthError('invalid_request', "The request body must contain 'client_id' and 'client_secret'.");
+      const scope = form.scope ?? '';
+      if (!scope.split(' ').some((s) => s === '.default' || s.endsWith('/.default')))
+        throw new OAuthError(
+          'invalid_scope',
+          "The scope must be '.default' (for example 'https://graph.microsoft.com/.default') for the client credentials flow.",
+        );
+      const client = await db.selectFrom('api_clients').selectAll().where('id', '=', clientId).executeTakeFirst();
+      if (!client || client.disabled_at || !safeEqual(client.secret_hash, hashToken(clientSecret)))
+        throw new OAuthError('invalid_client', 'The client id or secret is not valid.');
+      const roles = JSON.parse(client.permissions) as string[];
+      const accessToken = await tokens.issue({ tenantId: client.tenant_id, clientId: client.id, roles }, clock.now());
+      return { token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, ext_expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, access_token: accessToken };
+    },
+
+    /** The API client behind a bearer token; its permissions are read live, so revoking takes effect at once. */
+    async actorFromBearer(token: string): Promise<Actor> {
+      const claims = await tokens.verify(token, clock.now());
+      if (!claims) throw unauthenticated('Access token validation failure: the token is invalid or expired.');
+      const client = await db
+        .selectFrom('api_clients')
+        .selectAll()
+        .where('id', '=', claims.clientId)
+        .where('tenant_id', '=', claims.tenantId)
+        .executeTakeFirst();
+      if (!client || client.disabled_at) throw unauthenticated('Access token validation failure: the client no longer exists.');
+      return {
+        kind: 'app',
+        tenantId: client.tenant_id,
+        clientId: client.id,
+        displayName: client.display_name,
+        permissions: new Set(JSON.parse(client.permissions) as string[]),
+      };
+    },
+
+    /** The person behind a session cookie, or null when the session is unknown, expired, revoked, or its user can no longer sign in. */
+    async actorFromSession(sessionToken: string): Promise<Actor | null> {
+      const tokenHash = hashToken(sessionToken);
+      const session = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', clock.now().toISOString())
+        .executeTakeFirst();
+      if (!session) return null;
+      return loadUserActor(session.tenant_id, session.user_id, tokenHash);
+    },
+
+    /** Password sign-in for members; returns the new session's cookie value. */
+    async signInWithPassword(tenantId: string, login: string, password: string) {
+      const name = login.trim().toLowerCase();
+      const user = await db
+        .selectFrom('users')
+        .select(['id', 'password_hash', 'account_enabled'])
+        .where('tenant_id', '=', tenantId)
+        .where('deleted_at', 'is', null)
+        .where((eb) => eb.or([eb('user_principal_name_lower', '=', name), eb('mail_lower', '=', name)]))
+        .orderBy('user_type', 'desc') // 'Member' before 'Guest' when a guest's mail equals a member's login
+        .executeTakeFirst();
+      const ok = await verifyPassword(user?.password_hash ?? null, password);
+      if (!user || !ok || !user.account_enabled) throw unauthenticated('The user name or password is incorrect.');
+      const now = clock.now();
+      const sessionToken = randomToken(32);
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('sessions')
+          .values({
+            token_hash: hashToken(sessionToken),
+            tenant_id: tenantId,
+            user_id: user.id,
+            created_at: now.toISOString(),
+            expires_at: new Date(now.getTime() + SESSION_LIFETIME_MS).toISOString(),
+            revoked_at: null,
+          })
+          .execute();
+        await trx
+          .updateTable('users')
+          .set({ last_sign_in_at: now.toISOString(), last_successful_sign_in_at: now.toISOString() })
+          .where('id', '=', user.id)
+          .execute();
+      });
+      return { sessionToken, userId: user.id, expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS) };
+    },
+
+    async signOut(sessionTokenHash: string): Promise<void> {
+      await db.updateTable('sessions').set({ revoked_at: clock.now().toISOString() }).where('token_hash', '=', sessionTokenHash).execute();
+    },
+
+    hashPassword,
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,113 @@
+import { forbidden } from '../graph/errors.js';
+
+/** Application permissions (Graph names) an API client can be granted. */
+export const applicationPermissions = [
+  'User.Read.All',
+  'User.ReadWrite.All',
+  'User.Invite.All',
+  'Group.Read.All',
+  'Group.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+  'AuditLog.Read.All',
+] as const;
+export type ApplicationPermission = (typeof applicationPermissions)[number];
+
+/** Directory role template ids, as in Microsoft Entra. */
+export const directoryRoles = {
+  globalAdministrator: {
+    id: '62e90394-69f5-4237-9190-012177145e10',
+    displayName: 'Global Administrator',
+    description: 'Can manage all aspects of the directory.',
+  },
+  userAdministrator: {
+    id: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
+    displayName: 'User Administrator',
+    description: 'Can manage all aspects of users and groups, including invitations.',
+  },
+  guestInviter: {
+    id: '95e79109-95c0-4d8e-aee3-d01accf2d47b',
+    displayName: 'Guest Inviter',
+    description: 'Can invite guest users independent of the member-users-can-invite-guests setting.',
+  },
+  helpdeskAdministrator: {
+    id: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+    displayName: 'Helpdesk Administrator',
+    description: 'Can reset redemption and sign-in state of non-administrators and read the directory.',
+  },
+} as const;
+export const directoryRoleList = Object.values(directoryRoles);
+const GA = directoryRoles.globalAdministrator.id;
+const UA = directoryRoles.userAdministrator.id;
+const GI = directoryRoles.guestInviter.id;
+const HA = directoryRoles.helpdeskAdministrator.id;
+
+/** Guest access levels (authorizationPolicy.guestUserRoleId). */
+export const guestAccessLevels = {
+  sameAsMembers: 'a0b1b346-4d3e-4e8b-98f8-753987be4970',
+  limited: '10dae51f-b6af-4016-8d66-8c2a99b929b3',
+  restricted: '2af84b1e-32c8-42b7-82bc-daa82404023b',
+} as const;
+
+/** Who is calling: an API client (application permissions) or a signed-in person (roles). */
+export type Actor =
+  | { kind: 'app'; tenantId: string; clientId: string; displayName: string; permissions: ReadonlySet<string> }
+  | {
+      kind: 'user';
+      tenantId: string;
+      userId: string;
+      displayName: string;
+      userPrincipalName: string;
+      userType: 'Member' | 'Guest';
+      roles: ReadonlySet<string>;
+      sessionTokenHash: string;
+      /** guestUserRoleId of the tenant's policy, read with the session. */
+      guestAccess: string;
+    };
+
+/** The operations endpoints check. Guest reads are scoped further by the services. */
+export type Action =
+  'users.read' | 'users.write' | 'users.invite' | 'groups.read' | 'groups.write' | 'roles.read' | 'roles.write' | 'audit.read' | 'policy.read' | 'policy.write';
+
+const appGrants: Record<Action, ApplicationPermission[]> = {
+  'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  'users.write': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'users.invite': ['User.Invite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'groups.read': ['Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  'groups.write': ['Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'roles.read': ['Directory.Read.All', 'Directory.ReadWrite.All'],
+  // Graph keeps role assignment out of Directory.ReadWrite.All; only Global Administrators assign roles.
+  'roles.write': [],
+  'audit.read': ['AuditLog.Read.All'],
+  'policy.read': ['Directory.Read.All', 'Directory.ReadWrite.All'],
+  'policy.write': ['Directory.ReadWrite.All'],
+};
+
+/** Roles that grant an action to a person; `member` means every member (not guests). */
+const roleGrants: Record<Action, (string | 'member')[]> = {
+  'users.read': ['member'],
+  'users.write': [GA, UA],
+  'users.invite': [GA, UA, GI],
+  'groups.read': ['member'],
+  'groups.write': [GA, UA],
+  'roles.read': ['member'],
+  'roles.write': [GA],
+  'audit.read': [GA],
+  'policy.read': ['member'],
+  'policy.write': [GA],
+};
+
+/** Whether the actor may perform the action (guests get no grant here; see guest scoping). */
+export function can(actor: Actor, action: Action): boolean {
+  if (actor.kind === 'app') return appGrants[action].some((p) => actor.permissions.has(p));
+  return roleGrants[action].some((r) => (r === 'member' ? actor.userType === 'Member' : actor.roles.has(r)));
+}
+
+/** Throws 403 Authorization_RequestDenied unless the actor may perform the action. */
+export function requireAccess(actor: Actor, action: Action): void {
+  if (!can(actor, action)) throw forbidden();
+}
+
+export const isGuest = (actor: Actor): actor is Extract<Actor, { kind: 'user' }> => actor.kind === 'user' && actor.userType === 'Guest';
+export const hasRole = (actor: Actor, roleId: string) => actor.kind === 'user' && actor.roles.has(roleId);
+export { GA as globalAdministratorRoleId, HA as helpdeskAdministratorRoleId };

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig, ConfigError } from '../config.js';
+import { openDatabase, migrateToLatest } from '../db/database.js';
+import { systemClock } from '../clock.js';
+import { prepare, serve, startWorker } from '../main.js';
+import { createAuthService } from '../auth/auth.service.js';
+import { createAdministrator } from '../tenancy/bootstrap.js';
+import { seedDirectory } from '../directory/seed.js';
+import { createUsersService } from '../directory/users.service.js';
+import { systemActor } from '../audit/audit.service.js';
+import { applicationPermissions } from '../auth/permissions.js';
+import { GraphError } from '../graph/errors.js';
+
+const program = new Command();
+program.name('foyer').description('Foyer: self-hosted guest access center').showHelpAfterError();
+
+const wholeNumber = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number');
+  return Number(v);
+};
+const ratio = (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number from 0 to 1');
+  return n;
+};
+
+program
+  .command('serve')
+  .description('Serve the API and web UI (and run the job worker unless --no-worker)')
+  .option('--no-worker', 'do not run jobs in this process')
+  .action((opts: { worker: boolean }) => serve({ worker: opts.worker }));
+
+program
+  .command('worker')
+  .description('Run only the job worker')
+  .action(async () => {
+    const config = loadConfig();
+    const { database } = await prepare(config);
+    const { worker, ready } = startWorker(database, config.secret, { error: (o, m) => console.error(m, o) });
+    await ready;
+    console.log(`Foyer worker running (${database.engine})`);
+    const stop = async () => {
+      await worker.stop();
+      await database.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('Bring the database schema up to date')
+  .action(async () => {
+    const config = loadConfig();
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    await migrateToLatest(database.db);
+    await database.close();
+    console.log(`Database is up to date (${database.engine}).`);
+  });
+
+program
+  .command('admin')
+  .description('Administrators')
+  .command('create')
+  .description('Create a Global Administrator')
+  .requiredOption('--email <email>', 'sign-in address')
+  .option('--password <password>', 'password (generated when omitted)')
+  .option('--name <displayName>', 'display name', 'Administrator')
+  .action(async (opts: { email: string; password?: string; name: string }) => {
+    const { database, tenant } = await prepare(loadConfig());
+    const admin = await createAdministrator(database.db, tenant, { email: opts.email, password: opts.password, displayName: opts.name }, systemClock);
+    console.log(
+      JSON.stringify({
+        id: admin.userId,
+        userPrincipalName: admin.userPrincipalName,
+        ...(admin.generatedPassword ? { password: admin.generatedPassword } : {}),
+      }),
+    );
+    await database.close();
+  });
+
+program
+  .command('clients')
+  .description('API clients (OAuth 2.0 client credentials)')
+  .command('create')
+  .description('Create an API client; prints {"clientId","clientSecret"} (the secret is shown once)')
+  .requiredOption('--name <name>', 'display name')
+  .requiredOption('--permissions <list>', `comma-separated: ${applicationPermissions.join(',')}`)
+  .action(async (opts: { name: string; permissions: string }) => {
+    const config = loadConfig();
+    const { database, tenant } = await prepare(config);
+    const auth = createAuthService({ db: database.db, clock: systemClock, secret: config.secret });
+    const permissions = opts.permissions
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    console.log(JSON.stringify(await auth.createClient(tenant.id, opts.name, permissions)));
+    await database.close();
+  });
+
+program
+  .command('users')
+  .description('Directory users')
+  .command('list')
+  .description('List users as JSON lines')
+  .option('--filter <odata>', 'OData $filter, e.g. "userType eq \'Guest\'"')
+  .option('--top <n>', 'at most this many', wholeNumber, 100)
+  .action(async (opts: { filter?: string; top: number }) => {
+    const config = loadConfig();
+    const { database, tenant } = await prepare(config);
+    const users = createUsersService({ db: database.db, engine: database.engine, clock: systemClock, secret: config.secret });
+    const actor = { ...systemActor(tenant.id), permissions: new Set(['User.Read.All']) };
+    let printed = 0;
+    let query: Record<string, unknown> = {
+      $top: String(Math.min(opts.top, 999)),
+      $select: 'id,displayName,userPrincipalName,mail,userType,externalUserState,createdDateTime',
+      ...(opts.filter ? { $filter: opts.filter } : {}),
+    };
+    for (;;) {
+      const page = await users.list({ actor, correlationId: 'cli', baseUrl: '', requestUrl: '/v1.0/users', query, consistencyLevel: 'eventual' });
+      for (const u of page.value) {
+        if (printed++ >= opts.top) break;
+        console.log(JSON.stringify(u));
+      }
+      const next = page['@odata.nextLink'];
+      if (!next || printed >= opts.top) break;
+      query = { ...query, $skiptoken: decodeURIComponent(/\$skiptoken=([^&]+)/.exec(next)![1]!) };
+    }
+    await database.close();
+  });
+
+program
+  .command('seed')
+  .description('Bulk-load a synthetic directory (demos and benchmarks)')
+  .requiredOption('--users <n>', 'number of people', wholeNumber)
+  .option('--guests-ratio <r>', 'share of guests, 0 to 1', ratio, 0.3)
+  .action(async (opts: { users: number; guestsRatio: number }) => {
+    const config = loadConfig();
+    const { database, tenant } = await prepare(config);
+    const started = Date.now();
+    await seedDirectory(database.db, {
+      tenantId: tenant.id,
+      domain: tenant.initialDomain,
+      users: opts.users,
+      guestRatio: opts.guestsRatio,
+      clock: systemClock,
+      onProgress: (done) => process.stderr.write(`\rseeded ${done}/${opts.users} users`),
+    });
+    process.stderr.write('\n');
+    console.log(`Seeded ${opts.users} users (${Math.round(opts.guestsRatio * 100)}% guests) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    await database.close();
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof GraphError) console.error(error.message);
+  else console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+/** Validated, frozen runtime configuration. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Public base URL without trailing slash, or null to derive it from each request. */
+  baseUrl: string | null;
+  dataDir: string;
+  databaseUrl: string | null;
+  smtpUrl: string | null;
+  mailFrom: string;
+  orgName: string;
+  orgDomain: string;
+  adminEmail: string | null;
+  adminPassword: string | null;
+  secret: string;
+  production: boolean;
+  logLevel: string;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const domainPattern = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/**
+ * Reads the environment and reports every problem at once (ConfigError), so an operator fixes
+ * a broken deployment in one round instead of one variable at a time.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production';
+
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT must be a port number (0-65535), got '${env.PORT}'`);
+
+  let baseUrl: string | null = null;
+  if (env.FOYER_BASE_URL) {
+    try {
+      const u = new URL(env.FOYER_BASE_URL);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+      baseUrl = u.toString().replace(/\/+$/, '');
+    } catch {
+      problems.push(`FOYER_BASE_URL must be an http(s) URL, got '${env.FOYER_BASE_URL}'`);
+    }
+  }
+
+  const databaseUrl = env.DATABASE_URL || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+
+  const smtpUrl = env.SMTP_URL || null;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
+
+  const orgDomain = (env.FOYER_ORG_DOMAIN ?? 'contoso.test').toLowerCase();
+  if (!domainPattern.test(orgDomain)) problems.push(`FOYER_ORG_DOMAIN must be a domain name, got '${env.FOYER_ORG_DOMAIN}'`);
+  const orgName = env.FOYER_ORG_NAME ?? 'Contoso';
+  if (!orgName.trim() || orgName.length > 256) problems.push('FOYER_ORG_NAME must be 1 to 256 characters');
+
+  const adminEmail = env.FOYER_ADMIN_EMAIL?.toLowerCase() || null;
+  if (adminEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(adminEmail)) problems.push(`FOYER_ADMIN_EMAIL must be an email address, got '${env.FOYER_ADMIN_EMAIL}'`);
+  const adminPassword = env.FOYER_ADMIN_PASSWORD || null;
+  if (adminPassword && adminPassword.length < 12) problems.push('FOYER_ADMIN_PASSWORD must be at least 12 characters');
+
+  const mailFrom = env.FOYER_MAIL_FROM ?? `Foyer <no-reply@${orgDomain}>`;
+  const dataDir = path.resolve(env.FOYER_DATA_DIR ?? './data');
+
+  let secret = env.FOYER_SECRET ?? '';
+  if (secret && secret.length < 32) problems.push('FOYER_SECRET must be at least 32 characters');
+  if (!secret && production) problems.push('FOYER_SECRET is required when NODE_ENV=production');
+
+  const bodyLimit = Number(env.FOYER_BODY_LIMIT ?? 1024 * 1024);
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) problems.push('FOYER_BODY_LIMIT must be a whole number of bytes, at least 1024');
+
+  if (problems.length) throw new ConfigError(problems);
+  if (!secret) secret = readOrCreateSecret(dataDir);
+
+  return Object.freeze({
+    port,
+    host: env.FOYER_HOST ?? 'localhost',
+    baseUrl,
+    dataDir,
+    databaseUrl,
+    smtpUrl,
+    mailFrom,
+    orgName,
+    orgDomain,
+    adminEmail,
+    adminPassword,
+    secret,
+    production,
+    logLevel: env.LOG_LEVEL ?? (production ? 'info' : 'warn'),
+    bodyLimit,
+  });
+}
+
+/** Development convenience: a secret generated once and kept in the data directory (mode 0600). */
+function readOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'secret.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}

@@ -1,0 +1,193 @@
+/**
+ * Table types. Conventions that keep one code path for SQLite and PostgreSQL:
+ * - timestamps are ISO-8601 UTC strings (`Date.toISOString()`), which sort correctly as text;
+ * - booleans are integers 0/1 (better-sqlite3 cannot bind JS booleans);
+ * - JSON values are text, parsed by the service that owns them;
+ * - `*_lower` columns hold the case-folded copy used for Graph's case-insensitive filters,
+ *   sorting and indexes (binary / "C" collation on both engines).
+ */
+export type Bool = 0 | 1;
+
+export interface TenantsTable {
+  id: string;
+  display_name: string;
+  initial_domain: string;
+  created_at: string;
+  /** JSON of the authorization policy (allowInvitesFrom, guestUserRoleId, ...). */
+  authorization_policy: string;
+}
+
+export interface UsersTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  display_name_lower: string;
+  given_name: string | null;
+  given_name_lower: string | null;
+  surname: string | null;
+  surname_lower: string | null;
+  mail: string | null;
+  mail_lower: string | null;
+  other_mails: string; // JSON string[]
+  user_principal_name: string;
+  user_principal_name_lower: string;
+  mail_nickname: string;
+  user_type: 'Member' | 'Guest';
+  account_enabled: Bool;
+  created_at: string;
+  creation_type: string | null;
+  external_user_state: 'PendingAcceptance' | 'Accepted' | null;
+  external_user_state_changed_at: string | null;
+  identities: string; // JSON [{signInType, issuer, issuerAssignedId}]
+  company_name: string | null;
+  job_title: string | null;
+  department: string | null;
+  preferred_language: string | null;
+  business_phones: string; // JSON string[]
+  mobile_phone: string | null;
+  office_location: string | null;
+  last_sign_in_at: string | null;
+  last_successful_sign_in_at: string | null;
+  deleted_at: string | null;
+  password_hash: string | null;
+  /** Where a guest came from: directory, bulk, teams, sharepoint, api. */
+  source: string | null;
+  invited_by: string | null;
+}
+
+/** One row per otherMails value, so `otherMails/any(x: x eq '...')` is index-backed. */
+export interface UserOtherMailsTable {
+  tenant_id: string;
+  user_id: string;
+  address_lower: string;
+}
+
+/** One row per identity, so `identities/any(...)` is index-backed. */
+export interface UserIdentitiesTable {
+  tenant_id: string;
+  user_id: string;
+  sign_in_type: string;
+  issuer: string;
+  issuer_assigned_id_lower: string;
+}
+
+/**
+ * `$search` index: for each searchable property, every suffix of its case-folded value that
+ * starts at a word boundary ("ana de vries", "de vries", "vries"), so a word-prefix search is
+ * one index range scan on both engines.
+ */
+export interface UserSearchTermsTable {
+  tenant_id: string;
+  field: string;
+  term: string;
+  user_id: string;
+}
+
+export interface GroupsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  display_name_lower: string;
+  description: string | null;
+  mail_nickname: string;
+  mail: string | null;
+  mail_enabled: Bool;
+  security_enabled: Bool;
+  group_types: string; // JSON string[]
+  visibility: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface GroupMembershipsTable {
+  tenant_id: string;
+  group_id: string;
+  user_id: string;
+  relation: 'member' | 'owner';
+  created_at: string;
+}
+
+export interface RoleAssignmentsTable {
+  tenant_id: string;
+  user_id: string;
+  role_template_id: string;
+  created_at: string;
+}
+
+export interface ApiClientsTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  secret_hash: string;
+  permissions: string; // JSON string[]
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface SessionsTable {
+  /** sha256 of the cookie value; the value itself is never stored. */
+  token_hash: string;
+  tenant_id: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  tenant_id: string | null;
+  type: string;
+  payload: string; // JSON
+  status: 'queued' | 'running' | 'done' | 'failed';
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  locked_until: string | null;
+  locked_by: string | null;
+  last_error: string | null;
+  /** Set for recurring jobs: one row per key, rescheduled in place. */
+  singleton_key: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface AuditLogsTable {
+  tenant_id: string;
+  id: string;
+  activity_at: string;
+  activity_display_name: string;
+  category: string;
+  correlation_id: string;
+  initiator_id: string | null;
+  initiated_by: string; // JSON {user|app}
+  logged_by_service: string;
+  operation_type: string;
+  result: 'success' | 'failure';
+  result_reason: string;
+  target_resources: string; // JSON
+}
+
+/** One row per target of an audit entry, so `targetResources/any(t: t/id eq ...)` is index-backed. */
+export interface AuditLogTargetsTable {
+  tenant_id: string;
+  audit_id: string;
+  target_id: string;
+  activity_at: string;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  users: UsersTable;
+  user_other_mails: UserOtherMailsTable;
+  user_identities: UserIdentitiesTable;
+  user_search_terms: UserSearchTermsTable;
+  groups: GroupsTable;
+  group_memberships: GroupMembershipsTable;
+  role_assignments: RoleAssignmentsTable;
+  api_clients: ApiClientsTable;
+  sessions: SessionsTable;
+  jobs: JobsTable;
+  audit_logs: AuditLogsTable;
+  audit_log_targets: AuditLogTargetsTable;
+}

@@ -1,0 +1,374 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Engine } from '../db/database.js';
+import type { Clock } from '../clock.js';
+import type { RequestContext } from '../http/context.js';
+import { badRequest, notFound, forbidden } from '../graph/errors.js';
+import { parseListQuery, parseSelect, compileFilter } from '../graph/odata-query.js';
+import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
+import { recordAudit, diffProperties } from '../audit/audit.service.js';
+import { guestAccessLevels, globalAdministratorRoleId, hasRole, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
+import { hashPassword } from '../auth/secrets.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { newId, isGuid } from '../ids.js';
+import { isValidEmail } from './email.js';
+import { userEntity } from './users.entity.js';
+import { toGraphUser } from './users.mapper.js';
+import { findUser, insertUser, liveUsers, searchUsersPage, updateUser, whereSearchMatches, type UserRow } from './users.repository.js';
+import type { UserCreateBody, UserUpdateBody } from './users.schemas.js';
+
+export interface UsersDeps {
+  db: Kysely<Database>;
+  engine: Engine;
+  clock: Clock;
+  secret: string;
+}
+
+const duplicateUpn = () => badRequest('Another object with the same value for property userPrincipalName already exists.');
+const weakPassword = () => badRequest('The specified password does not comply with password complexity requirements. Please provide a different password.');
+const upnPattern = /^[A-Za-z0-9'._!#^~-]+@[A-Za-z0-9.-]+$/;
+
+/** Graph's password rule: 8 to 256 characters, three of upper, lower, digit, symbol. */
+function checkPassword(password: string): void {
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
+  if (password.length < 8 || classes < 3) throw weakPassword();
+}
+
+/** `/users/{key}` takes an id (GUID) or a userPrincipalName (with `#` sent as %23). */
+export function userKey(key: string): { id?: string; upn?: string } {
+  if (isGuid(key)) return { id: key.toLowerCase() };
+  if (key.includes('@') && key.length <= 1024) return { upn: key };
+  throw notFound(key);
+}
+
+export function createUsersService(deps: UsersDeps) {
+  const { db, clock } = deps;
+
+  async function tenantDomain(tenantId: string): Promise<string> {
+    const t = await db.selectFrom('tenants').select('initial_domain').where('id', '=', tenantId).executeTakeFirstOrThrow();
+    return t.initial_domain;
+  }
+
+  /** Guests see themselves; with the limited level also people they share a group with; with the member level, everyone. */
+  async function guestMayRead(actor: Extract<Actor, { kind: 'user' }>, targetId: string): Promise<boolean> {
+    if (actor.userId === targetId || actor.guestAccess === guestAccessLevels.sameAsMembers) return true;
+    if (actor.guestAccess !== guestAccessLevels.limited) return false;
+    const shared = await db
+      .selectFrom('group_memberships as mine')
+      .innerJoin('group_memberships as theirs', 'theirs.group_id', 'mine.group_id')
+      .innerJoin('groups as g', 'g.id', 'mine.group_id')
+      .select('mine.group_id')
+      .where('mine.user_id', '=', actor.userId)
+      .where('theirs.user_id', '=', targetId)
+      .where('g.deleted_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return Boolean(shared);
+  }
+
+  /** The live user the actor may read, or 404 (guests cannot tell hidden users from absent ones). */
+  async function readableUser(actor: Actor, key: string): Promise<UserRow> {
+    if (isGuest(actor)) {
+      const row = await findUser(db, actor.tenantId, userKey(key));
+      if (!row || !(await guestMayRead(actor, row.id))) throw notFound(key);
+      return row;
+    }
+    requireAccess(actor, 'users.read');
+    const row = await findUser(db, actor.tenantId, userKey(key));
+    if (!row) throw notFound(key);
+    return row;
+  }
+
+  function requireListAccess(actor: Actor): void {
+    if (isGuest(actor)) {
+      if (actor.guestAccess !== guestAccessLevels.sameAsMembers) throw forbidden();
+      return;
+    }
+    requireAccess(actor, 'users.read');
+  }
+
+  /** User Administrators manage users but not Global Administrators (Graph's privileged-user rule). */
+  async function requireWriteAccess(actor: Actor, target: UserRow | null): Promise<void> {
+    requireAccess(actor, 'users.write');
+    if (!target || actor.kind === 'app' || hasRole(actor, globalAdministratorRoleId)) return;
+    const targetIsGlobalAdmin = await db
+      .selectFrom('role_assignments')
+      .select('user_id')
+      .where('user_id', '=', target.id)
+      .where('role_template_id', '=', globalAdministratorRoleId)
+      .executeTakeFirst();
+    if (targetIsGlobalAdmin)
+      throw forbidden('Insufficient privileges to complete the operation: only a Global Administrator can change a Global Administrator.');
+  }
+
+  function validateEmails(body: { mail?: string | null; otherMails?: string[] }): void {
+    if (body.mail && !isValidEmail(body.mail)) throw badRequest(`Invalid value specified for property 'mail' of resource 'User'.`);
+    for (const m of body.otherMails ?? [])
+      if (!isValidEmail(m)) throw badRequest(`Invalid value specified for property 'otherMails' of resource 'User': '${m}'.`);
+  }
+
+  async function validateUpn(tenantId: string, upn: string): Promise<void> {
+    if (!upnPattern.test(upn) || upn.startsWith('.') || upn.split('@')[0]!.endsWith('.'))
+      throw badRequest(`Invalid value specified for property 'userPrincipalName' of resource 'User'.`);
+    const domain = upn.slice(upn.lastIndexOf('@') + 1).toLowerCase();
+    if (domain !== (await tenantDomain(tenantId)))
+      throw badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.');
+  }
+
+  return {
+    async list(ctx: RequestContext) {
+      requireListAccess(ctx.actor);
+      const q = parseListQuery(userEntity, ctx);
+      const tenantId = ctx.actor.tenantId;
+      const position = positionFrom(deps.secret, q);
+      const filtered = (query: AnyQuery) => (q.filter ? query.where(compileFilter(userEntity, q.filter, 'u', tenantId)) : query);
+
+      let page;
+      if (q.search && !q.orderBy) {
+        page = await searchUsersPage(db, tenantId, q.search, filtered, position, q.top);
+      } else {
+        let query = filtered(liveUsers(db, tenantId));
+        if (q.search) query = whereSearchMatches(query, tenantId, q.search);
+        const columns = q.orderBy ? [`u.${q.orderBy.column}`, 'u.id'] : ['u.id'];
+        const sortKey = q.orderBy?.column as keyof UserRow | undefined;
+        page = await fetchKeysetPage<UserRow>(query, { columns, direction: q.orderBy?.direction ?? 'asc' }, position, q.top, (r) =>
+          sortKey ? [r[sortKey], r.id] : [r.id],
+        );
+      }
+
+      let count: number | undefined;
+      if (q.count) {
+        let countQuery = filtered(db.selectFrom('users as u').where('u.tenant_id', '=', tenantId).where('u.deleted_at', 'is', null));
+        if (q.search) countQuery = whereSearchMatches(countQuery, tenantId, q.search);
+        const row = await countQuery.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+        count = Number(row.n);
+      }
+      return collectionEnvelope({
+        baseUrl: ctx.baseUrl,
+        context: 'users',
+        select: q.explicitSelect ? q.select : null,
+        value: page.rows.map((r) => toGraphUser(r, q.select)),
+        count,
+        requestUrl: ctx.requestUrl,
+        nextToken: nextTokenOf(deps.secret, q, page.next),
+      });
+    },
+
+    /** `/users/$count`: needs `ConsistencyLevel: eventual`, like Graph. */
+    async count(ctx: RequestContext): Promise<number> {
+      if ((ctx.consistencyLevel ?? '').toLowerCase() !== 'eventual') throw badRequest('$count is not currently supported.');
+      requireListAccess(ctx.actor);
+      const q = parseListQuery(userEntity, { ...ctx, query: { ...ctx.query, $count: 'true' } });
+      let query: AnyQuery = db.selectFrom('users as u').where('u.tenant_id', '=', ctx.actor.tenantId).where('u.deleted_at', 'is', null);
+      if (q.filter) query = query.where(compileFilter(userEntity, q.filter, 'u', ctx.actor.tenantId));
+      if (q.search) query = whereSearchMatches(query, ctx.actor.tenantId, q.search);
+      const row = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async get(ctx: RequestContext, key: string) {
+      const row = await readableUser(ctx.actor, key);
+      const { select, explicitSelect } = parseSelect(userEntity, ctx.query.$select as string | undefined);
+      return {
+        '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users${explicitSelect ? `(${select.join(',')})` : ''}/$entity`,
+        ...toGraphUser(row, select),
+      };
+    },
+
+    async me(ctx: RequestContext) {
+      if (ctx.actor.kind !== 'user') throw badRequest('/me request is only valid with delegated authentication flow.');
+      return this.get(ctx, ctx.actor.userId);
+    },
+
+    async create(ctx: RequestContext, body: UserCreateBody) {
+      await requireWriteAccess(ctx.actor, null);
+      const tenantId = ctx.actor.tenantId;
+      await validateUpn(tenantId, body.userPrincipalName);
+      validateEmails(body);
+      checkPassword(body.passwordProfile.password);
+      const now = clock.now().toISOString();
+      const row: UserRow = {
+        tenant_id: tenantId,
+        id: newId(),
+        display_name: body.displayName,
+        display_name_lower: body.displayName.toLowerCase(),
+        given_name: body.givenName ?? null,
+        given_name_lower: body.givenName?.toLowerCase() ?? null,
+        surname: body.surname ?? null,
+        surname_lower: body.surname?.toLowerCase() ?? null,
+        mail: body.mail ?? null,
+        mail_lower: body.mail?.toLowerCase() ?? null,
+        other_mails: JSON.stringify(body.otherMails ?? []),
+        user_principal_name: body.userPrincipalName,
+        user_principal_name_lower: body.userPrincipalName.toLowerCase(),
+        mail_nickname: body.mailNickname,
+        user_type: body.userType ?? 'Member',
+        account_enabled: body.accountEnabled ? 1 : 0,
+        created_at: now,
+        creation_type: null,
+        external_user_state: null,
+        external_user_state_changed_at: null,
+        identities: JSON.stringify(
+          body.identities ?? [{ signInType: 'userPrincipalName', issuer: await tenantDomain(tenantId), issuerAssignedId: body.userPrincipalName }],
+        ),
+        company_name: body.companyName ?? null,
+        job_title: body.jobTitle ?? null,
+        department: body.department ?? null,
+        preferred_language: body.preferredLanguage ?? null,
+        business_phones: JSON.stringify(body.businessPhones ?? []),
+        mobile_phone: body.mobilePhone ?? null,
+        office_location: body.officeLocation ?? null,
+        last_sign_in_at: null,
+        last_successful_sign_in_at: null,
+        deleted_at: null,
+        password_hash: await hashPassword(body.passwordProfile.password),
+        source: null,
+        invited_by: null,
+      };
+      try {
+        await db.transaction().execute(async (trx) => {
+          await insertUser(trx, row);
+          const { passwordProfile: _omit, ...audited } = body;
+          await recordAudit(
+            trx,
+            ctx.actor,
+            {
+              activity: 'Add user',
+              category: 'UserManagement',
+              operationType: 'Add',
+              targets: [
+                {
+                  id: row.id,
+                  displayName: row.display_name,
+                  type: 'User',
+                  userPrincipalName: row.user_principal_name,
+                  modifiedProperties: diffProperties({}, audited),
+                },
+              ],
+            },
+            ctx.correlationId,
+            now,
+          );
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw duplicateUpn();
+        throw error;
+      }
+      return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users/$entity`, ...toGraphUser(row, userEntity.defaultProperties) };
+    },
+
+    async update(ctx: RequestContext, key: string, body: UserUpdateBody): Promise<void> {
+      requireAccess(ctx.actor, 'users.write');
+      const before = await findUser(db, ctx.actor.tenantId, userKey(key));
+      if (!before) throw notFound(key);
+      await requireWriteAccess(ctx.actor, before);
+      if (body.userPrincipalName !== undefined) await validateUpn(ctx.actor.tenantId, body.userPrincipalName);
+      validateEmails(body);
+      if (body.passwordProfile) checkPassword(body.passwordProfile.password);
+
+      const changes: Partial<UserRow> = {};
+      const text = (v: string | null | undefined) => (v === undefined ? undefined : v);
+      const set = <K extends keyof UserRow>(k: K, v: UserRow[K] | undefined) => {
+        if (v !== undefined) changes[k] = v;
+      };
+      set('display_name', body.displayName);
+      set('display_name_lower', body.displayName?.toLowerCase());
+      set('given_name', text(body.givenName));
+      if (body.givenName !== undefined) changes.given_name_lower = body.givenName?.toLowerCase() ?? null;
+      set('surname', text(body.surname));
+      if (body.surname !== undefined) changes.surname_lower = body.surname?.toLowerCase() ?? null;
+      set('mail', text(body.mail));
+      if (body.mail !== undefined) changes.mail_lower = body.mail?.toLowerCase() ?? null;
+      if (body.otherMails) changes.other_mails = JSON.stringify(body.otherMails);
+      set('user_principal_name', body.userPrincipalName);
+      set('user_principal_name_lower', body.userPrincipalName?.toLowerCase());
+      set('mail_nickname', body.mailNickname);
+      set('user_type', body.userType);
+      if (body.accountEnabled !== undefined) changes.account_enabled = body.accountEnabled ? 1 : 0;
+      set('company_name', text(body.companyName));
+      set('job_title', text(body.jobTitle));
+      set('department', text(body.department));
+      set('preferred_language', text(body.preferredLanguage));
+      set('mobile_phone', text(body.mobilePhone));
+      set('office_location', text(body.officeLocation));
+      if (body.businessPhones) changes.business_phones = JSON.stringify(body.businessPhones);
+      if (body.identities) changes.identities = JSON.stringify(body.identities);
+      if (body.passwordProfile) changes.password_hash = await hashPassword(body.passwordProfile.password);
+
+      const now = clock.now().toISOString();
+      const { passwordProfile, '@odata.type': _t, ...audited } = body;
+      const beforeGraph = toGraphUser(before, Object.keys(audited));
+      try {
+        await db.transaction().execute(async (trx) => {
+          await updateUser(trx, before, changes);
+          // Disabling an account or changing its password ends its sessions, as Entra revokes refresh tokens.
+          if (body.accountEnabled === false || passwordProfile)
+            await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', before.id).where('revoked_at', 'is', null).execute();
+          const modified = diffProperties(beforeGraph, audited);
+          if (passwordProfile) modified.push({ displayName: 'passwordProfile', oldValue: null, newValue: '"(changed)"' });
+          await recordAudit(
+            trx,
+            ctx.actor,
+            {
+              activity: 'Update user',
+              category: 'UserManagement',
+              operationType: 'Update',
+              targets: [
+                {
+                  id: before.id,
+                  displayName: body.displayName ?? before.display_name,
+                  type: 'User',
+                  userPrincipalName: body.userPrincipalName ?? before.user_principal_name,
+                  modifiedProperties: modified,
+                },
+              ],
+            },
+            ctx.correlationId,
+            now,
+          );
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw duplicateUpn();
+        throw error;
+      }
+    },
+
+    /** Soft delete: the user moves to deleted items with memberships kept for a restore. */
+    async delete(ctx: RequestContext, key: string): Promise<void> {
+      requireAccess(ctx.actor, 'users.write');
+      const row = await findUser(db, ctx.actor.tenantId, userKey(key));
+      if (!row) throw notFound(key);
+      await requireWriteAccess(ctx.actor, row);
+      const now = clock.now().toISOString();
+      await db.transaction().execute(async (trx) => {
+        const admins = await trx
+          .selectFrom('role_assignments as r')
+          .innerJoin('users as u', 'u.id', 'r.user_id')
+          .select('r.user_id')
+          .where('r.tenant_id', '=', ctx.actor.tenantId)
+          .where('r.role_template_id', '=', globalAdministratorRoleId)
+          .where('u.deleted_at', 'is', null)
+          .limit(2)
+          .execute();
+        if (admins.length === 1 && admins[0]!.user_id === row.id) throw badRequest('The last Global Administrator of the organization cannot be deleted.');
+        await trx.updateTable('users').set({ deleted_at: now }).where('id', '=', row.id).where('deleted_at', 'is', null).execute();
+        await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', row.id).where('revoked_at', 'is', null).execute();
+        await recordAudit(
+          trx,
+          ctx.actor,
+          {
+            activity: row.user_type === 'Guest' ? 'Delete external user' : 'Delete user',
+            category: 'UserManagement',
+            operationType: 'Delete',
+            targets: [{ id: row.id, displayName: row.display_name, type: 'User', userPrincipalName: row.user_principal_name }],
+          },
+          ctx.correlationId,
+          now,
+        );
+      });
+    },
+
+    readableUser,
+  };
+}
+export type UsersService = ReturnType<typeof createUsersService>;

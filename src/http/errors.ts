@@ -1,0 +1,49 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { GraphError, type GraphErrorCode } from '../graph/errors.js';
+import { OAuthError } from '../auth/auth.service.js';
+
+/** Graph's error envelope, with the ids a caller quotes to support. */
+export function errorEnvelope(request: FastifyRequest, code: string, message: string) {
+  return {
+    error: {
+      code,
+      message,
+      innerError: {
+        date: new Date().toISOString().replace(/\.\d{3}Z$/, ''),
+        'request-id': request.id,
+        'client-request-id': (request.headers['client-request-id'] as string | undefined) ?? request.id,
+      },
+    },
+  };
+}
+
+const fastifyCodes: Record<string, [GraphErrorCode, string?]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['Request_EntityTooLarge', 'The request body is larger than the server accepts.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['Request_UnsupportedMediaType', 'The content type of the request is not supported; send application/json.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['Request_BadRequest', 'The request body is empty; send a JSON object.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['Request_BadRequest', 'The request body is not valid JSON.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['Request_BadRequest', 'The Content-Length header does not match the body.'],
+};
+
+/**
+ * The one error handler: GraphErrors and OAuth errors as they are, validation and parser errors as
+ * 4xx, anything else as a 500 whose details stay in the log.
+ */
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof OAuthError) return reply.status(error.status).send({ error: error.error, error_description: error.description });
+  if (error instanceof GraphError) {
+    for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+    return reply.status(error.status).send(errorEnvelope(request, error.code, error.message));
+  }
+  const fe = error as FastifyError;
+  if (fe.validation) return reply.status(400).send(errorEnvelope(request, 'Request_BadRequest', fe.message));
+  const mapped = fe.code ? fastifyCodes[fe.code] : undefined;
+  if (mapped) {
+    const status = { Request_EntityTooLarge: 413, Request_UnsupportedMediaType: 415 }[mapped[0] as string] ?? 400;
+    return reply.status(status).send(errorEnvelope(request, mapped[0], mapped[1] ?? fe.message));
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
+    return reply.status(fe.statusCode).send(errorEnvelope(request, 'Request_BadRequest', fe.message));
+  request.log.error({ err: error }, 'unhandled error');
+  return reply.status(500).send(errorEnvelope(request, 'Service_InternalServerError', 'Encountered an internal server error.'));
+}

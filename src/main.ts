@@ -1,0 +1,49 @@
+import { loadConfig, type Config } from './config.js';
+import { openDatabase, migrateToLatest } from './db/database.js';
+import { systemClock } from './clock.js';
+import { buildApp } from './app.js';
+import { bootstrapOrganization } from './tenancy/bootstrap.js';
+import { createWorker } from './jobs/worker.js';
+import { directoryJobHandlers, scheduleRecurringJobs } from './jobs/directory-jobs.js';
+import { createDeletedItemsService } from './directory/deleted-items.service.js';
+
+/** Opens and migrates the database and makes sure the organization exists. */
+export async function prepare(config: Config) {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateToLatest(database.db);
+  const { tenant, admin } = await bootstrapOrganization(
+    database.db,
+    { name: config.orgName, domain: config.orgDomain, adminEmail: config.adminEmail, adminPassword: config.adminPassword },
+    systemClock,
+  );
+  if (admin) {
+    console.log(`Created organization '${tenant.displayName}' (${tenant.initialDomain}) and its Global Administrator ${admin.userPrincipalName}.`);
+    if (admin.generatedPassword) console.log(`Generated password (shown once): ${admin.generatedPassword}`);
+  }
+  return { database, tenant };
+}
+
+export function startWorker(database: Awaited<ReturnType<typeof prepare>>['database'], secret: string, logger?: { error(o: unknown, m?: string): void }) {
+  const deleted = createDeletedItemsService({ db: database.db, engine: database.engine, clock: systemClock, secret });
+  const worker = createWorker({ db: database.db, engine: database.engine, clock: systemClock, handlers: directoryJobHandlers(deleted, systemClock), logger });
+  return { worker, ready: scheduleRecurringJobs(database.db, systemClock).then(() => worker.start()) };
+}
+
+/** `foyer serve`: HTTP API and (unless disabled) the job worker in one process, stopped cleanly on SIGINT/SIGTERM. */
+export async function serve(options: { worker: boolean }): Promise<void> {
+  const config = loadConfig();
+  const { database, tenant } = await prepare(config);
+  const app = await buildApp({ config, database, clock: systemClock, tenantId: tenant.id });
+  const jobs = options.worker ? startWorker(database, config.secret, app.log) : null;
+  await jobs?.ready;
+  const address = await app.listen({ port: config.port, host: config.host });
+  console.log(`Foyer is listening on ${config.baseUrl ?? address.replace('127.0.0.1', 'localhost')} (${database.engine})`);
+  const shutdown = async () => {
+    await app.close();
+    await jobs?.worker.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}

@@ -1,0 +1,193 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { openDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
+import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
+import { createAuthService } from '../../src/auth/auth.service.js';
+import { SESSION_COOKIE } from '../../src/auth/auth.service.js';
+import type { Clock } from '../../src/clock.js';
+import type { Tenant } from '../../src/tenancy/tenants.service.js';
+
+/** The engine under test: PostgreSQL when FOYER_TEST_DATABASE_URL is set (the runner sets it), else SQLite. */
+export const testEngine = process.env.FOYER_TEST_DATABASE_URL ? 'postgres' : 'sqlite';
+
+/** A clock tests can move. */
+export function testClock(start = new Date('2026-11-01T09:00:00.000Z')) {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now += ms;
+    },
+    set(date: Date) {
+      now = date.getTime();
+    },
+  } satisfies Clock & Record<string, unknown>;
+}
+export type TestClock = ReturnType<typeof testClock>;
+
+/**
+ * A fresh database for one test file: a SQLite file in a temp folder, or its own PostgreSQL
+ * schema inside the run's throw-away database.
+ */
+export async function openTestDatabase(): Promise<DatabaseHandle & { destroy(): Promise<void> }> {
+  const url = process.env.FOYER_TEST_DATABASE_URL;
+  if (url) {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    await admin.end();
+    const handle = openDatabase({ databaseUrl: url, dataDir: '', pgSchema: schema, poolSize: 5 });
+    return {
+      ...handle,
+      async destroy() {
+        await handle.close();
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`drop schema ${schema} cascade`);
+        await c.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'foyer-test-'));
+  const handle = openDatabase({ databaseUrl: null, dataDir: dir });
+  return {
+    ...handle,
+    async destroy() {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const ADMIN_PASSWORD = 'Adm1n-Passw0rd!';
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  tenant: Tenant;
+  clock: TestClock;
+  admin: { id: string; userPrincipalName: string; password: string };
+  /** An API client token with these application permissions. */
+  clientToken(permissions: string[]): Promise<string>;
+  /** A signed-in session for a user with a password. */
+  signIn(userName: string, password: string): Promise<Session>;
+  close(): Promise<void>;
+}
+
+export interface Session {
+  cookie: string;
+  csrfToken: string;
+  userId: string;
+}
+
+export type Caller = { token: string } | { session: Session } | null;
+
+/** Builds Foyer on a fresh database with the organization and its first Global Administrator. */
+export async function createTestApp(options: { baseUrl?: string | null } = {}): Promise<TestApp> {
+  const database = await openTestDatabase();
+  await migrateToLatest(database.db);
+  const clock = testClock();
+  const { tenant, admin } = await bootstrapOrganization(
+    database.db,
+    { name: 'Contoso', domain: 'contoso.test', adminEmail: 'admin@contoso.test', adminPassword: ADMIN_PASSWORD },
+    clock,
+  );
+  const config = { baseUrl: options.baseUrl ?? 'http://foyer.test', secret: TEST_SECRET, bodyLimit: 1024 * 1024, logLevel: 'silent', production: false };
+  const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false });
+  const auth = createAuthService({ db: database.db, clock, secret: TEST_SECRET });
+  return {
+    app,
+    database,
+    tenant,
+    clock,
+    admin: { id: admin!.userId, userPrincipalName: admin!.userPrincipalName, password: ADMIN_PASSWORD },
+    async clientToken(permissions) {
+      const { clientId, clientSecret } = await auth.createClient(tenant.id, `client ${permissions.join(' ')}`, permissions);
+      const res = await app.inject({
+        method: 'POST',
+        url: '/oauth2/v2.0/token',
+        payload: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret,
+          scope: 'https://graph.microsoft.com/.default',
+        }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      if (res.statusCode !== 200) throw new Error(`token: ${res.statusCode} ${res.body}`);
+      return (res.json() as { access_token: string }).access_token;
+    },
+    async signIn(userName, password) {
+      const res = await app.inject({ method: 'POST', url: '/v1.0/foyer/session', payload: { userName, password } });
+      if (res.statusCode !== 200) throw new Error(`sign-in: ${res.statusCode} ${res.body}`);
+      const cookie = res.cookies.find((c) => c.name === SESSION_COOKIE)!.value;
+      const body = res.json() as { csrfToken: string; user: { id: string } };
+      return { cookie, csrfToken: body.csrfToken, userId: body.user.id };
+    },
+    async close() {
+      await app.close();
+      await database.destroy();
+    },
+  };
+}
+
+/** Sends a request as `caller` (bearer token, session with CSRF header, or anonymous). */
+export function call(t: TestApp, caller: Caller, options: InjectOptions & { method: string; url: string }): Promise<LightMyRequestResponse> {
+  const headers: Record<string, string> = { ...(options.headers as Record<string, string>) };
+  const cookies: Record<string, string> = {};
+  if (caller && 'token' in caller) headers.authorization = `Bearer ${caller.token}`;
+  if (caller && 'session' in caller) {
+    cookies[SESSION_COOKIE] = caller.session.cookie;
+    headers['x-csrf-token'] = caller.session.csrfToken;
+  }
+  return t.app.inject({ ...options, headers, cookies });
+}
+
+/** Creates a member with a password through the API and returns its id. */
+export async function createMember(t: TestApp, caller: Caller, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const nick = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const res = await call(t, caller, {
+    method: 'POST',
+    url: '/v1.0/users',
+    payload: {
+      accountEnabled: true,
+      displayName: name,
+      mailNickname: nick,
+      userPrincipalName: `${nick}@contoso.test`,
+      mail: `${nick}@contoso.test`,
+      passwordProfile: { password: 'Member-Passw0rd!' },
+      ...extra,
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`create member: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
+
+export const MEMBER_PASSWORD = 'Member-Passw0rd!';
+
+/** Creates a guest (userType Guest, as an invitation would) and returns its id. */
+export async function createGuest(t: TestApp, caller: Caller, email: string, name = email.split('@')[0]!): Promise<string> {
+  const nick = `${email.replace('@', '_')}#EXT#`;
+  const res = await call(t, caller, {
+    method: 'POST',
+    url: '/v1.0/users',
+    payload: {
+      accountEnabled: true,
+      displayName: name,
+      mailNickname: nick.replace('#', '').replace('#', ''),
+      userPrincipalName: `${email.replace('@', '_')}#EXT#@contoso.test`,
+      mail: email,
+      userType: 'Guest',
+      passwordProfile: { password: MEMBER_PASSWORD },
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`create guest: ${res.statusCode} ${res.body}`);
+  return (res.json() as { id: string }).id;
+}
