@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, ConfigError } from '../src/config.js';
+import { buildApp } from '../src/app.js';
+import { openDatabase } from '../src/db/database.js';
+import { systemClock } from '../src/clock.js';
+import { testEngine } from './helpers/test-app.js';
+
+const run = promisify(execFile);
+const cli = path.resolve('src/cli/foyer.ts');
+const secret = 'cli-test-secret-cli-test-secret-0123456789';
+
+describe(`foyer CLI (${testEngine})`, () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-cli-'));
+  let env: NodeJS.ProcessEnv;
+  let schema: string | null = null;
+
+  beforeAll(async () => {
+    env = { ...process.env, FOYER_DATA_DIR: dataDir, FOYER_SECRET: secret, FOYER_ADMIN_PASSWORD: 'Cli-Admin-Passw0rd', DATABASE_URL: '' };
+    const url = process.env.FOYER_TEST_DATABASE_URL;
+    if (url) {
+      schema = `cli_${randomBytes(5).toString('hex')}`;
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`create schema ${schema}`);
+      await c.end();
+      const u = new URL(url);
+      u.searchParams.set('options', `-c search_path=${schema},public`);
+      env.DATABASE_URL = u.toString();
+    }
+  });
+  afterAll(async () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (schema) {
+      const c = new pg.Client({ connectionString: process.env.FOYER_TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    }
+  });
+
+  const foyer = (...args: string[]) => run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 60_000 });
+
+  it('migrate, then clients create prints a client whose token works against the API', async () => {
+    expect((await foyer('migrate')).stdout).toContain('up to date');
+    const { stdout } = await foyer('clients', 'create', '--name', 'Reporting', '--permissions', 'User.Read.All,AuditLog.Read.All');
+    const client = JSON.parse(stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string };
+    expect(client.clientId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(client.clientSecret.length).toBeGreaterThanOrEqual(40);
+
+    const config = loadConfig(env);
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+    const tenant = await database.db.selectFrom('tenants').select('id').executeTakeFirstOrThrow();
+    const app = await buildApp({ config, database, clock: systemClock, tenantId: tenant.id, logger: false });
+    try {
+      const tokenRes = await app.inject({
+        method: 'POST',
+        url: '/oauth2/v2.0/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: '.default' }).toString(),
+      });
+      expect(tokenRes.statusCode).toBe(200);
+      const users = await app.inject({ method: 'GET', url: '/v1.0/users', headers: { authorization: `Bearer ${tokenRes.json().access_token}` } });
+      expect(users.statusCode).toBe(200);
+      expect(users.json().value.map((u: { userPrincipalName: string }) => u.userPrincipalName)).toEqual(['admin@contoso.test']);
+      // The secret is stored hashed, never as given.
+      const stored = await database.db.selectFrom('api_clients').select('secret_hash').where('id', '=', client.clientId).executeTakeFirstOrThrow();
+      expect(stored.secret_hash).not.toContain(client.clientSecret);
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  });
+
+  it('clients create refuses an unknown permission', async () => {
+    await expect(foyer('clients', 'create', '--name', 'x', '--permissions', 'User.Read.All,Mail.Send')).rejects.toMatchObject({ stderr: expect.stringContaining('Unknown permission(s): Mail.Send') });
+  });
+
+  it('admin create, seed and users list', async () => {
+    const admin = JSON.parse((await foyer('admin', 'create', '--email', 'second@contoso.test', '--name', 'Second Admin')).stdout.trim()) as { userPrincipalName: string; password: string };
+    expect(admin.userPrincipalName).toBe('second@contoso.test');
+    expect(admin.password.length).toBeGreaterThanOrEqual(20);
+    expect((await foyer('seed', '--users', '50', '--guests-ratio', '0.5')).stdout).toContain('Seeded 50 users');
+    const guests = (await foyer('users', 'list', '--filter', "userType eq 'Guest'", '--top', '500')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(guests.length).toBeGreaterThan(10);
+    expect(guests.every((g: { userType: string }) => g.userType === 'Guest')).toBe(true);
+    const all = (await foyer('users', 'list', '--top', '500')).stdout.trim().split('\n');
+    expect(all).toHaveLength(52);
+    await expect(foyer('users', 'list', '--filter', 'userType eq')).rejects.toMatchObject({ stderr: expect.stringContaining('Invalid filter clause') });
+  });
+});
+
+describe('configuration', () => {
+  it('reports every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', FOYER_ORG_DOMAIN: 'not a domain', FOYER_SECRET: 'short', NODE_ENV: 'production' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['PORT', 'DATABASE_URL', 'FOYER_ORG_DOMAIN', 'FOYER_SECRET']) expect(problems).toContain(name);
+    }
+  });
+
+  it('requires FOYER_SECRET in production and generates one otherwise', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', FOYER_DATA_DIR: '/nonexistent' })).toThrow(/FOYER_SECRET is required/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'foyer-cfg-'));
+    const a = loadConfig({ FOYER_DATA_DIR: dir });
+    const b = loadConfig({ FOYER_DATA_DIR: dir });
+    expect(a.secret).toHaveLength(43);
+    expect(b.secret).toBe(a.secret);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
