@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/2026-11-23-0001-directory.js';
+import * as m0002 from './migrations/2026-11-23-0002-invitations.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -52,6 +53,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
 
 const migrations: Record<string, Migration> = {
   '2026-11-23-0001-directory': m0001,
+  '2026-11-23-0002-invitations': m0002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

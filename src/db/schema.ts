@@ -15,6 +15,8 @@ export interface TenantsTable {
   created_at: string;
   /** JSON of the authorization policy (allowInvitesFrom, guestUserRoleId, ...). */
   authorization_policy: string;
+  /** JSON {mode: 'none' | 'allow' | 'deny', domains: string[]}. */
+  collaboration_policy: string;
 }
 
 export interface UsersTable {
@@ -53,6 +55,8 @@ export interface UsersTable {
   /** Where a guest came from: directory, bulk, teams, sharepoint, api. */
   source: string | null;
   invited_by: string | null;
+  /** When the guest accepted the consent page (asked once). */
+  consented_at: string | null;
 }
 
 /** One row per otherMails value, so `otherMails/any(x: x eq '...')` is index-backed. */
@@ -176,6 +180,88 @@ export interface AuditLogTargetsTable {
   activity_at: string;
 }
 
+export interface InvitationsTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  invited_email: string;
+  invited_email_lower: string;
+  inviter_id: string;
+  inviter_type: 'user' | 'app';
+  inviter_display_name: string;
+  inviter_email: string | null;
+  redirect_url: string;
+  message_body: string | null;
+  message_language: string | null;
+  cc_recipients: string; // JSON [{address, name}]
+  send_message: Bool;
+  source: string;
+  /** PendingAcceptance | Accepted | Revoked */
+  status: string;
+  /** sha256 of the redeem link's token. */
+  token_hash: string;
+  token_expires_at: string;
+  reset_redemption: Bool;
+  created_at: string;
+  last_sent_at: string | null;
+  send_count: number;
+  /** notRequested | queued | sent | retrying | failed */
+  delivery_state: string;
+  accepted_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface UserSponsorsTable {
+  tenant_id: string;
+  user_id: string;
+  sponsor_id: string;
+  sponsor_type: 'user' | 'group';
+}
+
+export interface MailMessagesTable {
+  tenant_id: string;
+  id: string;
+  invitation_id: string | null;
+  kind: string;
+  from_address: string;
+  to_addresses: string; // JSON string[]
+  cc_addresses: string; // JSON string[]
+  reply_to: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  created_at: string;
+  /** queued | sent | retrying | failed */
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+export interface OneTimeCodesTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  /** Keyed hash of the code; the code itself is only in the email. */
+  code_hash: string;
+  created_at: string;
+  expires_at: string;
+  failed_attempts: number;
+  consumed_at: string | null;
+}
+
+export interface BlockedInviteesTable {
+  tenant_id: string;
+  email_lower: string;
+  created_at: string;
+}
+
+export interface RateLimitsTable {
+  bucket: string;
+  window_start: string;
+  hits: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -190,4 +276,10 @@ export interface Database {
   jobs: JobsTable;
   audit_logs: AuditLogsTable;
   audit_log_targets: AuditLogTargetsTable;
+  invitations: InvitationsTable;
+  user_sponsors: UserSponsorsTable;
+  mail_messages: MailMessagesTable;
+  one_time_codes: OneTimeCodesTable;
+  blocked_invitees: BlockedInviteesTable;
+  rate_limits: RateLimitsTable;
 }

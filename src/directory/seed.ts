@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import { userIndexRows, type UserRow } from './users.repository.js';
 import { newId } from '../ids.js';
+import { buildUserRow } from './user-row.js';
 
 const givenNames = [
   'Ana',
@@ -109,46 +110,34 @@ export async function seedDirectory(
       const upn = guest ? `${mail.replace('@', '_')}#EXT#@${opts.domain}` : mail;
       const accepted = guest && rnd() < 0.7;
       const displayName = `${given} ${surname}`;
-      users.push({
-        tenant_id: opts.tenantId,
-        id: newId(),
-        display_name: displayName,
-        display_name_lower: displayName.toLowerCase(),
-        given_name: given,
-        given_name_lower: given.toLowerCase(),
-        surname,
-        surname_lower: surname.toLowerCase(),
-        mail,
-        mail_lower: mail,
-        other_mails: '[]',
-        user_principal_name: upn,
-        user_principal_name_lower: upn.toLowerCase(),
-        mail_nickname: guest ? `${mail.replace('@', '_')}#EXT#` : local,
-        user_type: guest ? 'Guest' : 'Member',
-        account_enabled: 1,
-        created_at: created,
-        creation_type: guest ? 'Invitation' : null,
-        external_user_state: guest ? (accepted ? 'Accepted' : 'PendingAcceptance') : null,
-        external_user_state_changed_at: guest ? created : null,
-        identities: JSON.stringify(
-          guest && accepted
-            ? [{ signInType: 'emailAddress', issuer: 'mail', issuerAssignedId: mail }]
-            : [{ signInType: 'userPrincipalName', issuer: opts.domain, issuerAssignedId: upn }],
+      users.push(
+        buildUserRow(
+          {
+            tenantId: opts.tenantId,
+            displayName,
+            userPrincipalName: upn,
+            mailNickname: guest ? `${mail.replace('@', '_')}#EXT#` : local,
+            userType: guest ? 'Guest' : 'Member',
+            createdAt: created,
+            mail,
+            givenName: given,
+            surname,
+            identities:
+              guest && accepted
+                ? [{ signInType: 'emailAddress', issuer: 'mail', issuerAssignedId: mail }]
+                : [{ signInType: 'userPrincipalName', issuer: opts.domain, issuerAssignedId: upn }],
+          },
+          {
+            creation_type: guest ? 'Invitation' : null,
+            external_user_state: guest ? (accepted ? 'Accepted' : 'PendingAcceptance') : null,
+            external_user_state_changed_at: guest ? created : null,
+            company_name: guest ? partner.split('.')[0]! : null,
+            last_sign_in_at: accepted || !guest ? created : null,
+            last_successful_sign_in_at: accepted || !guest ? created : null,
+            source: guest ? sources[Math.floor(rnd() * sources.length)]! : null,
+          },
         ),
-        company_name: guest ? partner.split('.')[0]! : null,
-        job_title: null,
-        department: null,
-        preferred_language: null,
-        business_phones: '[]',
-        mobile_phone: null,
-        office_location: null,
-        last_sign_in_at: accepted || !guest ? created : null,
-        last_successful_sign_in_at: accepted || !guest ? created : null,
-        deleted_at: null,
-        password_hash: null,
-        source: guest ? sources[Math.floor(rnd() * sources.length)]! : null,
-        invited_by: null,
-      });
+      );
     }
     const index = users.map(userIndexRows);
     await db.transaction().execute(async (trx) => {

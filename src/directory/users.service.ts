@@ -10,7 +10,8 @@ import { recordAudit, diffProperties } from '../audit/audit.service.js';
 import { guestAccessLevels, globalAdministratorRoleId, hasRole, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
 import { hashPassword } from '../auth/secrets.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { newId, isGuid } from '../ids.js';
+import { isGuid } from '../ids.js';
+import { buildUserRow } from './user-row.js';
 import { isValidEmail } from './email.js';
 import { userEntity } from './users.entity.js';
 import { toGraphUser } from './users.mapper.js';
@@ -187,44 +188,32 @@ export function createUsersService(deps: UsersDeps) {
       validateEmails(body);
       checkPassword(body.passwordProfile.password);
       const now = clock.now().toISOString();
-      const row: UserRow = {
-        tenant_id: tenantId,
-        id: newId(),
-        display_name: body.displayName,
-        display_name_lower: body.displayName.toLowerCase(),
-        given_name: body.givenName ?? null,
-        given_name_lower: body.givenName?.toLowerCase() ?? null,
-        surname: body.surname ?? null,
-        surname_lower: body.surname?.toLowerCase() ?? null,
-        mail: body.mail ?? null,
-        mail_lower: body.mail?.toLowerCase() ?? null,
-        other_mails: JSON.stringify(body.otherMails ?? []),
-        user_principal_name: body.userPrincipalName,
-        user_principal_name_lower: body.userPrincipalName.toLowerCase(),
-        mail_nickname: body.mailNickname,
-        user_type: body.userType ?? 'Member',
-        account_enabled: body.accountEnabled ? 1 : 0,
-        created_at: now,
-        creation_type: null,
-        external_user_state: null,
-        external_user_state_changed_at: null,
-        identities: JSON.stringify(
-          body.identities ?? [{ signInType: 'userPrincipalName', issuer: await tenantDomain(tenantId), issuerAssignedId: body.userPrincipalName }],
-        ),
-        company_name: body.companyName ?? null,
-        job_title: body.jobTitle ?? null,
-        department: body.department ?? null,
-        preferred_language: body.preferredLanguage ?? null,
-        business_phones: JSON.stringify(body.businessPhones ?? []),
-        mobile_phone: body.mobilePhone ?? null,
-        office_location: body.officeLocation ?? null,
-        last_sign_in_at: null,
-        last_successful_sign_in_at: null,
-        deleted_at: null,
-        password_hash: await hashPassword(body.passwordProfile.password),
-        source: null,
-        invited_by: null,
-      };
+      const row = buildUserRow(
+        {
+          tenantId,
+          displayName: body.displayName,
+          userPrincipalName: body.userPrincipalName,
+          mailNickname: body.mailNickname,
+          userType: body.userType ?? 'Member',
+          accountEnabled: body.accountEnabled,
+          createdAt: now,
+          mail: body.mail,
+          givenName: body.givenName,
+          surname: body.surname,
+          otherMails: body.otherMails,
+          businessPhones: body.businessPhones,
+          identities: body.identities ?? [{ signInType: 'userPrincipalName', issuer: await tenantDomain(tenantId), issuerAssignedId: body.userPrincipalName }],
+          passwordHash: await hashPassword(body.passwordProfile.password),
+        },
+        {
+          company_name: body.companyName ?? null,
+          job_title: body.jobTitle ?? null,
+          department: body.department ?? null,
+          preferred_language: body.preferredLanguage ?? null,
+          mobile_phone: body.mobilePhone ?? null,
+          office_location: body.officeLocation ?? null,
+        },
+      );
       try {
         await db.transaction().execute(async (trx) => {
           await insertUser(trx, row);

@@ -5,6 +5,7 @@ import { directoryRoles } from '../auth/permissions.js';
 import { hashPassword, randomToken } from '../auth/secrets.js';
 import { recordAudit, systemActor } from '../audit/audit.service.js';
 import { insertUser } from '../directory/users.repository.js';
+import { buildUserRow } from '../directory/user-row.js';
 import { newId } from '../ids.js';
 import { ensureTenant, type Tenant } from './tenants.service.js';
 
@@ -34,42 +35,21 @@ export async function createAdministrator(
   const id = newId();
   const displayName = input.displayName ?? 'Administrator';
   await db.transaction().execute(async (trx) => {
-    await insertUser(trx, {
-      tenant_id: tenant.id,
-      id,
-      display_name: displayName,
-      display_name_lower: displayName.toLowerCase(),
-      given_name: null,
-      given_name_lower: null,
-      surname: null,
-      surname_lower: null,
-      mail: email,
-      mail_lower: email,
-      other_mails: '[]',
-      user_principal_name: upn,
-      user_principal_name_lower: upn,
-      mail_nickname: local,
-      user_type: 'Member',
-      account_enabled: 1,
-      created_at: now,
-      creation_type: null,
-      external_user_state: null,
-      external_user_state_changed_at: null,
-      identities: JSON.stringify([{ signInType: 'userPrincipalName', issuer: tenant.initialDomain, issuerAssignedId: upn }]),
-      company_name: null,
-      job_title: null,
-      department: null,
-      preferred_language: null,
-      business_phones: '[]',
-      mobile_phone: null,
-      office_location: null,
-      last_sign_in_at: null,
-      last_successful_sign_in_at: null,
-      deleted_at: null,
-      password_hash: await hashPassword(password),
-      source: null,
-      invited_by: null,
-    });
+    await insertUser(
+      trx,
+      buildUserRow({
+        tenantId: tenant.id,
+        id,
+        displayName,
+        userPrincipalName: upn,
+        mailNickname: local,
+        userType: 'Member',
+        createdAt: now,
+        mail: email,
+        identities: [{ signInType: 'userPrincipalName', issuer: tenant.initialDomain, issuerAssignedId: upn }],
+        passwordHash: await hashPassword(password),
+      }),
+    );
     await trx
       .insertInto('role_assignments')
       .values({ tenant_id: tenant.id, user_id: id, role_template_id: directoryRoles.globalAdministrator.id, created_at: now })

@@ -41,6 +41,7 @@ export async function ensureTenant(db: Kysely<Database>, org: { name: string; do
       initial_domain: org.domain,
       created_at: clock.now().toISOString(),
       authorization_policy: JSON.stringify(defaultAuthorizationPolicy),
+      collaboration_policy: JSON.stringify({ mode: 'none', domains: [] }),
     })
     // Several processes may start at once on one PostgreSQL: the unique domain picks one winner.
     .onConflict((oc) => oc.column('initial_domain').doNothing())
