@@ -10,7 +10,7 @@ import type { Clock } from './clock.js';
 import { createAuthService } from './auth/auth.service.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { registerAuthentication } from './http/authenticate.js';
-import { handleError, errorEnvelope } from './http/errors.js';
+import { handleError, handleFrameworkError, errorEnvelope } from './http/errors.js';
 import { contextOf } from './http/request-context.js';
 import { createUsersService } from './directory/users.service.js';
 import { registerUserRoutes } from './directory/users.routes.js';
@@ -24,9 +24,16 @@ import { createAuditService } from './audit/audit-log.service.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { createPoliciesService } from './tenancy/policies.service.js';
 import { registerPolicyRoutes } from './tenancy/policies.routes.js';
+import { createInvitationsService } from './invitations/invitations.service.js';
+import { createCollaborationPolicyService } from './invitations/collaboration-policy.js';
+import { registerInvitationRoutes } from './invitations/invitations.routes.js';
+import { registerOutboxRoutes } from './mail/outbox.routes.js';
+import { createRedemptionService } from './invitations/redemption.service.js';
+import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
+import { createOneTimeCodes } from './auth/one-time-codes.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production'>;
+  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom'>;
   database: DatabaseHandle;
   clock: Clock;
   /** The organization this process serves. */
@@ -45,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: true,
     routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    frameworkErrors: handleFrameworkError,
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
@@ -73,7 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ctx = (req: Parameters<typeof contextOf>[0]) => contextOf(req, config.baseUrl);
   const serviceDeps = { db: database.db, engine: database.engine, clock, secret: config.secret };
 
-  registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies: config.production || (config.baseUrl?.startsWith('https:') ?? false) });
+  const secureCookies = config.production || (config.baseUrl?.startsWith('https:') ?? false);
+  registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies });
   const users = createUsersService(serviceDeps);
   registerUserRoutes(app, users, ctx);
   const groups = createGroupsService({ ...serviceDeps, users });
@@ -82,6 +91,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRoleRoutes(app, createRolesService(serviceDeps), ctx);
   registerAuditRoutes(app, createAuditService(serviceDeps), ctx);
   registerPolicyRoutes(app, createPoliciesService(serviceDeps), ctx);
+  const invitations = createInvitationsService({
+    ...serviceDeps,
+    settings: { inviteTtlDays: config.inviteTtlDays, invitesPerMinute: config.invitesPerMinute, mailFrom: config.mailFrom },
+  });
+  registerInvitationRoutes(app, invitations, createCollaborationPolicyService(serviceDeps), ctx);
+  registerOutboxRoutes(app, database.db, config.secret, ctx);
+  const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
+  registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies });
 
   app.get('/healthz', { config: { anonymous: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { anonymous: true }, schema: { hide: true } }, async (_req, reply) => {

@@ -21,6 +21,10 @@ export interface Config {
   logLevel: string;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /** How long an invitation's redeem link stays valid. */
+  inviteTtlDays: number;
+  /** Invitations per inviter (person or API client) per minute; 0 turns the limit off. */
+  invitesPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +83,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const bodyLimit = Number(env.FOYER_BODY_LIMIT ?? 1024 * 1024);
   if (!Number.isInteger(bodyLimit) || bodyLimit < 1024) problems.push('FOYER_BODY_LIMIT must be a whole number of bytes, at least 1024');
 
+  const inviteTtlDays = Number(env.FOYER_INVITE_TTL_DAYS ?? 30);
+  if (!Number.isInteger(inviteTtlDays) || inviteTtlDays < 1 || inviteTtlDays > 365)
+    problems.push('FOYER_INVITE_TTL_DAYS must be a whole number of days from 1 to 365');
+  const invitesPerMinute = Number(env.FOYER_INVITE_RATE_PER_MINUTE ?? 1200);
+  if (!Number.isInteger(invitesPerMinute) || invitesPerMinute < 0) problems.push('FOYER_INVITE_RATE_PER_MINUTE must be a whole number (0 turns the limit off)');
+
   if (problems.length) throw new ConfigError(problems);
   if (!secret) secret = readOrCreateSecret(dataDir);
 
@@ -98,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     logLevel: env.LOG_LEVEL ?? (production ? 'info' : 'warn'),
     bodyLimit,
+    inviteTtlDays,
+    invitesPerMinute,
   });
 }
 

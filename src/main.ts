@@ -6,6 +6,8 @@ import { bootstrapOrganization } from './tenancy/bootstrap.js';
 import { createWorker } from './jobs/worker.js';
 import { directoryJobHandlers, scheduleRecurringJobs } from './jobs/directory-jobs.js';
 import { createDeletedItemsService } from './directory/deleted-items.service.js';
+import { createMailTransport } from './mail/transport.js';
+import { mailJobHandlers } from './mail/mail-queue.js';
 
 /** Opens and migrates the database and makes sure the organization exists. */
 export async function prepare(config: Config) {
@@ -23,10 +25,16 @@ export async function prepare(config: Config) {
   return { database, tenant };
 }
 
-export function startWorker(database: Awaited<ReturnType<typeof prepare>>['database'], secret: string, logger?: { error(o: unknown, m?: string): void }) {
-  const deleted = createDeletedItemsService({ db: database.db, engine: database.engine, clock: systemClock, secret });
-  const worker = createWorker({ db: database.db, engine: database.engine, clock: systemClock, handlers: directoryJobHandlers(deleted, systemClock), logger });
-  return { worker, ready: scheduleRecurringJobs(database.db, systemClock).then(() => worker.start()) };
+/** The job worker with every handler: directory upkeep and mail delivery (SMTP when SMTP_URL is set, else the outbox). */
+export function startWorker(database: Awaited<ReturnType<typeof prepare>>['database'], config: Config, logger?: { error(o: unknown, m?: string): void }) {
+  const deleted = createDeletedItemsService({ db: database.db, engine: database.engine, clock: systemClock, secret: config.secret });
+  const transport = createMailTransport(config.smtpUrl);
+  const handlers = { ...directoryJobHandlers(deleted, database.db, systemClock), ...mailJobHandlers(database.db, transport, systemClock) };
+  const worker = createWorker({ db: database.db, engine: database.engine, clock: systemClock, handlers, logger });
+  return {
+    worker: { ...worker, stop: () => worker.stop().finally(() => transport.close()) },
+    ready: scheduleRecurringJobs(database.db, systemClock).then(() => worker.start()),
+  };
 }
 
 /** `foyer serve`: HTTP API and (unless disabled) the job worker in one process, stopped cleanly on SIGINT/SIGTERM. */
@@ -34,7 +42,7 @@ export async function serve(options: { worker: boolean }): Promise<void> {
   const config = loadConfig();
   const { database, tenant } = await prepare(config);
   const app = await buildApp({ config, database, clock: systemClock, tenantId: tenant.id });
-  const jobs = options.worker ? startWorker(database, config.secret, app.log) : null;
+  const jobs = options.worker ? startWorker(database, config, app.log) : null;
   await jobs?.ready;
   const address = await app.listen({ port: config.port, host: config.host });
   console.log(`Foyer is listening on ${config.baseUrl ?? address.replace('127.0.0.1', 'localhost')} (${database.engine})`);

@@ -166,7 +166,7 @@ describe(`scheduled purge of deleted items (${testEngine})`, () => {
 
       const deleted = createDeletedItemsService({ db: t.database.db, engine: t.database.engine, clock: t.clock, secret: 'x' });
       await scheduleRecurringJobs(t.database.db, t.clock);
-      const w = createWorker({ db: t.database.db, engine: t.database.engine, clock: t.clock, handlers: directoryJobHandlers(deleted, t.clock) });
+      const w = createWorker({ db: t.database.db, engine: t.database.engine, clock: t.clock, handlers: directoryJobHandlers(deleted, t.database.db, t.clock) });
       expect(await w.runDue()).toBe(1);
 
       expect((await call(t, { token }, { method: 'GET', url: `/v1.0/directory/deletedItems/${old}` })).statusCode).toBe(404);

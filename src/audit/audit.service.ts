@@ -73,7 +73,9 @@ export async function recordAudit(trx: Kysely<Database>, actor: Actor, entry: Au
       ),
     })
     .execute();
-  const targetIds = [...new Set(entry.targets.map((t) => t.id))];
+  // Filters compare ids case-insensitively (GUIDs arrive in either case), so the lookup column is folded;
+  // a non-GUID id such as 'authorizationPolicy' would otherwise never match.
+  const targetIds = [...new Set(entry.targets.map((t) => t.id.toLowerCase()))];
   if (targetIds.length)
     await trx
       .insertInto('audit_log_targets')

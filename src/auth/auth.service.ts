@@ -56,8 +56,24 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
     };
   }
 
+  /** Opens a 24-hour session for a user who has just proven who they are; returns the cookie value. */
+  async function startSession(tenantId: string, userId: string) {
+    const now = clock.now();
+    const sessionToken = randomToken(32);
+    const expiresAt = new Date(now.getTime() + SESSION_LIFETIME_MS);
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('sessions')
+        .values({ token_hash: hashToken(sessionToken), tenant_id: tenantId, user_id: userId, created_at: now.toISOString(), expires_at: expiresAt.toISOString(), revoked_at: null })
+        .execute();
+      await trx.updateTable('users').set({ last_sign_in_at: now.toISOString(), last_successful_sign_in_at: now.toISOString() }).where('id', '=', userId).execute();
+    });
+    return { sessionToken, userId, expiresAt };
+  }
+
   return {
     csrfTokenFor,
+    startSession,
 
     /** Creates an API client; the secret is returned once and only its hash is kept. */
     async createClient(tenantId: string, name: string, permissions: string[]) {
@@ -152,27 +168,7 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
         .executeTakeFirst();
       const ok = await verifyPassword(user?.password_hash ?? null, password);
       if (!user || !ok || !user.account_enabled) throw unauthenticated('The user name or password is incorrect.');
-      const now = clock.now();
-      const sessionToken = randomToken(32);
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('sessions')
-          .values({
-            token_hash: hashToken(sessionToken),
-            tenant_id: tenantId,
-            user_id: user.id,
-            created_at: now.toISOString(),
-            expires_at: new Date(now.getTime() + SESSION_LIFETIME_MS).toISOString(),
-            revoked_at: null,
-          })
-          .execute();
-        await trx
-          .updateTable('users')
-          .set({ last_sign_in_at: now.toISOString(), last_successful_sign_in_at: now.toISOString() })
-          .where('id', '=', user.id)
-          .execute();
-      });
-      return { sessionToken, userId: user.id, expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS) };
+      return startSession(tenantId, user.id);
     },
 
     async signOut(sessionTokenHash: string): Promise<void> {

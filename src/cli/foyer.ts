@@ -37,7 +37,7 @@ program
   .action(async () => {
     const config = loadConfig();
     const { database } = await prepare(config);
-    const { worker, ready } = startWorker(database, config.secret, { error: (o, m) => console.error(m, o) });
+    const { worker, ready } = startWorker(database, config, { error: (o, m) => console.error(m, o) });
     await ready;
     console.log(`Foyer worker running (${database.engine})`);
     const stop = async () => {

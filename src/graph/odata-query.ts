@@ -44,6 +44,8 @@ export function parseListQuery(entity: EntityDefinition, input: QueryInput): ODa
   const get = (name: string): string | undefined => {
     const v = q[name] ?? q[name.toLowerCase()];
     if (Array.isArray(v)) throw badRequest(`Query option '${name}' was specified more than once.`);
+    // No stored value holds U+0000 and PostgreSQL refuses it in text parameters, so refuse it here as bad input.
+    if (typeof v === 'string' && v.includes('\u0000')) throw badRequest(`Query option '${name}' contains a NUL character.`);
     return v === undefined ? undefined : String(v);
   };
   if (get('$skip') !== undefined) throw badRequest("'$skip' is not supported by the service.");
@@ -132,9 +134,10 @@ export function parseSelect(entity: EntityDefinition, raw: string | undefined): 
 /** Checks every property and operator; returns true when the filter needs advanced query mode. */
 function validateFilter(entity: EntityDefinition, node: FilterNode, lambdaVar?: { name: string; members: Record<string, FilterableProperty> }): boolean {
   const resolve = (path: string[]): FilterableProperty => {
-    if (lambdaVar && path[0] === lambdaVar.name) {
-      const member = findProperty(lambdaVar.members, path.slice(1).join('/'));
-      if (!member) throw badRequest(`Property '${path.join('/')}' is not supported inside any().`);
+    if (lambdaVar) {
+      // The compiled predicate reads only the side table, so every path must start at the range variable.
+      const member = path[0] === lambdaVar.name ? findProperty(lambdaVar.members, path.slice(1).join('/')) : undefined;
+      if (!member) throw badRequest(`Property '${path.join('/')}' is not supported inside any(); use the range variable '${lambdaVar.name}'.`);
       return member[1];
     }
     const found = findProperty(entity.filterable, path.join('/'));
@@ -147,8 +150,12 @@ function validateFilter(entity: EntityDefinition, node: FilterNode, lambdaVar?: 
   };
   switch (node.kind) {
     case 'and':
-    case 'or':
-      return validateFilter(entity, node.left, lambdaVar) || validateFilter(entity, node.right, lambdaVar);
+    case 'or': {
+      // Both sides must be validated: a short-circuit would let an unchecked right side reach the compiler.
+      const left = validateFilter(entity, node.left, lambdaVar);
+      const right = validateFilter(entity, node.right, lambdaVar);
+      return left || right;
+    }
     case 'not':
       validateFilter(entity, node.operand, lambdaVar);
       return true;
@@ -322,8 +329,10 @@ export function decodeSkipToken(secret: string, fingerprint: string, token: stri
   const invalidToken = badRequest('The $skiptoken is not valid for this request; follow @odata.nextLink exactly as given.');
   const [body, mac] = token.split('.');
   if (!body || !mac || token.length > 2048) throw invalidToken;
-  const expected = createHmac('sha256', secret).update(body).digest('base64url').slice(0, 22);
-  if (mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) throw invalidToken;
+  const expected = Buffer.from(createHmac('sha256', secret).update(body).digest('base64url').slice(0, 22));
+  // Compare byte lengths, not string lengths: a non-ASCII mac of 22 characters would make timingSafeEqual throw.
+  const given = Buffer.from(mac);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidToken;
   const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { f: string; k: unknown[] };
   if (parsed.f !== fingerprint || !Array.isArray(parsed.k)) throw invalidToken;
   return parsed.k;

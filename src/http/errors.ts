@@ -25,6 +25,20 @@ const fastifyCodes: Record<string, [GraphErrorCode, string?]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['Request_BadRequest', 'The Content-Length header does not match the body.'],
 };
 
+const jsonContentType = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+
+/**
+ * Errors Fastify answers before routing (a malformed percent-encoding, a path segment over
+ * maxParamLength); without this they leave in Fastify's own shape instead of Graph's envelope.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A segment of the URL is too long.' : 'The URL is not valid; check its percent-encoding.';
+  // No route means no onSend hooks: set the correlation headers here.
+  const clientRequestId = request.headers['client-request-id'];
+  reply.header('request-id', request.id).header('client-request-id', typeof clientRequestId === 'string' ? clientRequestId : request.id);
+  return reply.status(400).send(errorEnvelope(request, 'Request_BadRequest', message));
+}
+
 /**
  * The one error handler: GraphErrors and OAuth errors as they are, validation and parser errors as
  * 4xx, anything else as a 500 whose details stay in the log.
@@ -36,7 +50,14 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     return reply.status(error.status).send(errorEnvelope(request, error.code, error.message));
   }
   const fe = error as FastifyError;
-  if (fe.validation) return reply.status(400).send(errorEnvelope(request, 'Request_BadRequest', fe.message));
+  if (fe.validation) {
+    // Text and form bodies are parsed too (Fastify's text/plain parser, formbody for the token endpoint), so a JSON
+    // document sent as `fetch` does by default (text/plain) would fail as "expected object": name the real problem.
+    const type = request.headers['content-type'];
+    if (fe.validationContext === 'body' && type && !jsonContentType.test(type))
+      return reply.status(415).send(errorEnvelope(request, 'Request_UnsupportedMediaType', fastifyCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE![1]!));
+    return reply.status(400).send(errorEnvelope(request, 'Request_BadRequest', fe.message));
+  }
   const mapped = fe.code ? fastifyCodes[fe.code] : undefined;
   if (mapped) {
     const status = { Request_EntityTooLarge: 413, Request_UnsupportedMediaType: 415 }[mapped[0] as string] ?? 400;

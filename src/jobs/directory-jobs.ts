@@ -3,17 +3,19 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { DeletedItemsService } from '../directory/deleted-items.service.js';
 import { enqueueJob } from './jobs.repository.js';
+import { pruneRateLimits } from '../http/rate-limit.js';
 import type { JobHandler } from './worker.js';
 
 export const PURGE_DELETED_JOB = 'directory.purgeDeletedItems';
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Handlers of the directory's own jobs. */
-export function directoryJobHandlers(deleted: DeletedItemsService, clock: Clock): Record<string, JobHandler> {
+export function directoryJobHandlers(deleted: DeletedItemsService, db: Kysely<Database>, clock: Clock): Record<string, JobHandler> {
   return {
     // Hourly: purging is idempotent (it deletes only what is still past retention), so a rerun is harmless.
     [PURGE_DELETED_JOB]: async () => {
       await deleted.purgeExpired();
+      await pruneRateLimits(db, clock);
       return { nextRunAt: new Date(clock.now().getTime() + PURGE_INTERVAL_MS).toISOString() };
     },
   };

@@ -15,7 +15,7 @@ export interface JobOutcome {
  * A job handler. Delivery is at-least-once (a worker can die after the work and before the
  * completion is written), so every handler must be idempotent.
  */
-export type JobHandler = (job: { id: string; tenantId: string | null; payload: unknown; attempt: number }) => Promise<JobOutcome | void>;
+export type JobHandler = (job: { id: string; tenantId: string | null; payload: unknown; attempt: number; lastAttempt: boolean }) => Promise<JobOutcome | void>;
 
 export interface WorkerOptions {
   db: Kysely<Database>;
@@ -56,7 +56,13 @@ export function createWorker(options: WorkerOptions): Worker {
     const now = () => clock.now().toISOString();
     try {
       if (!handler) throw new Error(`No handler for job type '${job.type}'`);
-      const outcome = await handler({ id: job.id, tenantId: job.tenant_id, payload: JSON.parse(job.payload), attempt: job.attempts });
+      const outcome = await handler({
+        id: job.id,
+        tenantId: job.tenant_id,
+        payload: JSON.parse(job.payload),
+        attempt: job.attempts,
+        lastAttempt: job.attempts >= job.max_attempts,
+      });
       if (outcome?.nextRunAt) await rescheduleJob(db, job.id, workerId, outcome.nextRunAt);
       else await completeJob(db, job.id, workerId, now());
     } catch (error) {

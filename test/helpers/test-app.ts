@@ -99,7 +99,16 @@ export async function createTestApp(options: { baseUrl?: string | null } = {}): 
     { name: 'Contoso', domain: 'contoso.test', adminEmail: 'admin@contoso.test', adminPassword: ADMIN_PASSWORD },
     clock,
   );
-  const config = { baseUrl: options.baseUrl ?? 'http://foyer.test', secret: TEST_SECRET, bodyLimit: 1024 * 1024, logLevel: 'silent', production: false };
+  const config = {
+    baseUrl: options.baseUrl === undefined ? 'http://foyer.test' : options.baseUrl,
+    secret: TEST_SECRET,
+    bodyLimit: 1024 * 1024,
+    logLevel: 'silent',
+    production: false,
+    inviteTtlDays: 30,
+    invitesPerMinute: 1200,
+    mailFrom: 'Contoso <no-reply@contoso.test>',
+  };
   const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false });
   const auth = createAuthService({ db: database.db, clock, secret: TEST_SECRET });
   return {
@@ -191,3 +200,67 @@ export async function createGuest(t: TestApp, caller: Caller, email: string, nam
   if (res.statusCode !== 201) throw new Error(`create guest: ${res.statusCode} ${res.body}`);
   return (res.json() as { id: string }).id;
 }
+
+/** Graph list page as the tests read it. */
+export interface ListPage {
+  '@odata.context': string;
+  '@odata.count'?: number;
+  '@odata.nextLink'?: string;
+  value: Record<string, unknown>[];
+}
+
+/** Gets `url` and follows every @odata.nextLink (same headers), failing on anything but 200; returns the pages in order. */
+export async function followPages(t: TestApp, caller: Caller, url: string, headers: Record<string, string> = {}): Promise<ListPage[]> {
+  const pages: ListPage[] = [];
+  let next: string | undefined = url;
+  while (next) {
+    const res = await call(t, caller, { method: 'GET', url: next.replace(/^https?:\/\/[^/]+/, ''), headers });
+    if (res.statusCode !== 200) throw new Error(`GET ${next}: ${res.statusCode} ${res.body}`);
+    const page = res.json() as ListPage;
+    pages.push(page);
+    next = page['@odata.nextLink'];
+    if (pages.length > 1000) throw new Error('more than 1000 pages: the nextLink does not advance');
+  }
+  return pages;
+}
+
+/** Asserts a Graph error envelope with this status and code (and message, when given); returns the error object. */
+export function expectGraphError(res: LightMyRequestResponse, status: number, code: string, message?: string | RegExp) {
+  const body = res.json() as { error?: { code: string; message: string; innerError: Record<string, string> } };
+  if (res.statusCode !== status || body.error?.code !== code) throw new Error(`expected ${status} ${code}, got ${res.statusCode} ${res.body}`);
+  if (typeof message === 'string' && body.error.message !== message) throw new Error(`expected message "${message}", got "${body.error.message}"`);
+  if (message instanceof RegExp && !message.test(body.error.message)) throw new Error(`expected message matching ${message}, got "${body.error.message}"`);
+  return body.error;
+}
+
+/** Runs every due job once, delivering mail through `transport` (the outbox when omitted). */
+export async function runJobs(t: TestApp, transport?: import('../../src/mail/transport.js').MailTransport): Promise<number> {
+  const { createWorker } = await import('../../src/jobs/worker.js');
+  const { mailJobHandlers } = await import('../../src/mail/mail-queue.js');
+  const { createMailTransport } = await import('../../src/mail/transport.js');
+  const worker = createWorker({
+    db: t.database.db,
+    engine: t.database.engine,
+    clock: t.clock,
+    handlers: mailJobHandlers(t.database.db, transport ?? createMailTransport(null), t.clock),
+  });
+  return worker.runDue();
+}
+
+/** Reads outbox messages to an address, newest first, through the API as a Global Administrator's client. */
+export async function outboxFor(
+  t: TestApp,
+  address: string,
+): Promise<{ id: string; subject: string; text: string; html: string; to: string[]; status: string }[]> {
+  const token = await t.clientToken(['Directory.ReadWrite.All']);
+  const res = await call(t, { token }, { method: 'GET', url: '/v1.0/foyer/outbox?$top=999' });
+  if (res.statusCode !== 200) throw new Error(`outbox: ${res.statusCode} ${res.body}`);
+  return (res.json().value as { to: string[] }[]).filter((m) => m.to.includes(address)) as never;
+}
+
+/** The first link in a text that starts with `prefix`. */
+export const linkIn = (text: string, prefix: string): string => {
+  const m = new RegExp(`${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\s"<]*`).exec(text);
+  if (!m) throw new Error(`no link starting with ${prefix} in: ${text}`);
+  return m[0];
+};

@@ -1,0 +1,107 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, MailMessagesTable } from '../db/schema.js';
+import type { Clock } from '../clock.js';
+import type { MailTransport } from './transport.js';
+import type { JobHandler } from '../jobs/worker.js';
+import { enqueueJob } from '../jobs/jobs.repository.js';
+import { newId } from '../ids.js';
+
+export const SEND_MAIL_JOB = 'mail.send';
+export type MailRow = Selectable<MailMessagesTable>;
+
+export interface QueuedMail {
+  tenantId: string;
+  kind: 'invitation' | 'one-time-code' | 'notification';
+  invitationId?: string | null;
+  from: string;
+  to: string[];
+  cc?: string[];
+  replyTo?: string | null;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * Stores a message and the job that delivers it, in the caller's transaction: the message exists
+ * exactly when the change that causes it does, and is delivered after the commit.
+ */
+export async function queueMail(trx: Kysely<Database>, mail: QueuedMail, now: string): Promise<string> {
+  const id = newId();
+  await trx
+    .insertInto('mail_messages')
+    .values({
+      tenant_id: mail.tenantId,
+      id,
+      invitation_id: mail.invitationId ?? null,
+      kind: mail.kind,
+      from_address: mail.from,
+      to_addresses: JSON.stringify(mail.to),
+      cc_addresses: JSON.stringify(mail.cc ?? []),
+      reply_to: mail.replyTo ?? null,
+      subject: mail.subject,
+      text_body: mail.text,
+      html_body: mail.html,
+      created_at: now,
+      status: 'queued',
+      attempts: 0,
+      last_error: null,
+      sent_at: null,
+    })
+    .execute();
+  await enqueueJob(trx, { type: SEND_MAIL_JOB, tenantId: mail.tenantId, payload: { mailId: id }, runAt: now, maxAttempts: 12 }, now);
+  return id;
+}
+
+/** Delivers one queued message; a message already sent is not sent again. */
+export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, clock: Clock): Record<string, JobHandler> {
+  return {
+    [SEND_MAIL_JOB]: async (job) => {
+      const { mailId } = job.payload as { mailId: string };
+      const mail = await db.selectFrom('mail_messages').selectAll().where('id', '=', mailId).executeTakeFirst();
+      if (!mail || mail.status === 'sent') return;
+      const setDelivery = async (status: string, error: string | null) => {
+        const now = clock.now().toISOString();
+        await db.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('mail_messages')
+            .set({ status, attempts: mail.attempts + 1, last_error: error, sent_at: status === 'sent' ? now : null })
+            .where('id', '=', mail.id)
+            .execute();
+          if (mail.invitation_id) await trx.updateTable('invitations').set({ delivery_state: status }).where('id', '=', mail.invitation_id).execute();
+        });
+      };
+      try {
+        await transport.send({
+          id: mail.id,
+          from: mail.from_address,
+          to: JSON.parse(mail.to_addresses),
+          cc: JSON.parse(mail.cc_addresses),
+          replyTo: mail.reply_to,
+          subject: mail.subject,
+          text: mail.text_body,
+          html: mail.html_body,
+        });
+      } catch (error) {
+        await setDelivery(job.lastAttempt ? 'failed' : 'retrying', String((error as Error).message ?? error).slice(0, 1000));
+        throw error;
+      }
+      await setDelivery('sent', null);
+    },
+  };
+}
+
+/** The outbox as the API shows it. */
+export function toOutboxMessage(m: MailRow) {
+  return {
+    id: m.id,
+    to: JSON.parse(m.to_addresses) as string[],
+    cc: JSON.parse(m.cc_addresses) as string[],
+    replyTo: m.reply_to,
+    subject: m.subject,
+    text: m.text_body,
+    html: m.html_body,
+    createdDateTime: m.created_at,
+    status: m.status,
+  };
+}

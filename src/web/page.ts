@@ -1,0 +1,104 @@
+import { html, type SafeHtml } from '../mail/html.js';
+import type { Language } from '../mail/templates.js';
+
+/** Language of a server-rendered page: an explicit choice, else the browser's Accept-Language. */
+export function pageLanguage(explicit: string | null | undefined, acceptLanguage: string | undefined): Language {
+  const first = explicit ?? acceptLanguage?.split(',')[0]?.trim();
+  return first?.toLowerCase().startsWith('nl') ? 'nl' : 'en';
+}
+
+/** A complete, self-contained page (no scripts; inline styles only) around escaped content. */
+export function renderPage(lang: Language, title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+    <html lang="${lang}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>${title}</title>
+        <style>
+          body {
+            margin: 0;
+            background: #f5f5f5;
+            font-family:
+              'Segoe UI',
+              system-ui,
+              -apple-system,
+              sans-serif;
+            color: #242424;
+          }
+          main {
+            max-width: 440px;
+            margin: 48px auto;
+            background: #fff;
+            border-radius: 8px;
+            padding: 32px;
+            box-shadow: 0 2px 8px rgba(0, 0, 0, 0.12);
+          }
+          h1 {
+            font-size: 22px;
+            margin: 0 0 16px;
+          }
+          p {
+            line-height: 1.5;
+          }
+          .muted {
+            color: #616161;
+            font-size: 14px;
+          }
+          .error {
+            color: #b10e1c;
+            background: #fdf3f4;
+            border-left: 3px solid #b10e1c;
+            padding: 8px 12px;
+          }
+          label {
+            display: block;
+            font-weight: 600;
+            margin: 16px 0 4px;
+          }
+          input[type='email'],
+          input[type='text'] {
+            width: 100%;
+            box-sizing: border-box;
+            padding: 8px;
+            font-size: 16px;
+            border: 1px solid #8a8886;
+            border-radius: 4px;
+          }
+          button {
+            font: inherit;
+            padding: 8px 20px;
+            border-radius: 4px;
+            border: 1px solid #8a8886;
+            background: #fff;
+            cursor: pointer;
+            margin: 16px 8px 0 0;
+          }
+          button.primary {
+            background: #0f6cbd;
+            border-color: #0f6cbd;
+            color: #fff;
+          }
+          button:focus-visible,
+          input:focus-visible,
+          a:focus-visible {
+            outline: 2px solid #000;
+            outline-offset: 2px;
+          }
+          ul {
+            padding-left: 20px;
+          }
+          .permissions {
+            border: 1px solid #e0e0e0;
+            border-radius: 4px;
+            padding: 12px 16px;
+            margin: 16px 0;
+          }
+        </style>
+      </head>
+      <body>
+        <main>${body}</main>
+      </body>
+    </html>`.value;
+}
