@@ -11,6 +11,7 @@ import { buildApp } from '../src/app.js';
 import { openDatabase } from '../src/db/database.js';
 import { systemClock } from '../src/clock.js';
 import { testEngine } from './helpers/test-app.js';
+import { queueMail } from '../src/mail/mail-queue.js';
 
 const run = promisify(execFile);
 const cli = path.resolve('src/cli/foyer.ts');
@@ -63,7 +64,12 @@ describe(`foyer CLI (${testEngine})`, () => {
         method: 'POST',
         url: '/oauth2/v2.0/token',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret, scope: '.default' }).toString(),
+        payload: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          scope: '.default',
+        }).toString(),
       });
       expect(tokenRes.statusCode).toBe(200);
       const users = await app.inject({ method: 'GET', url: '/v1.0/users', headers: { authorization: `Bearer ${tokenRes.json().access_token}` } });
@@ -79,19 +85,39 @@ describe(`foyer CLI (${testEngine})`, () => {
   });
 
   it('clients create refuses an unknown permission', async () => {
-    await expect(foyer('clients', 'create', '--name', 'x', '--permissions', 'User.Read.All,Mail.Send')).rejects.toMatchObject({ stderr: expect.stringContaining('Unknown permission(s): Mail.Send') });
+    await expect(foyer('clients', 'create', '--name', 'x', '--permissions', 'User.Read.All,Mail.Send')).rejects.toMatchObject({
+      stderr: expect.stringContaining('Unknown permission(s): Mail.Send'),
+    });
   });
 
   it('admin create, seed and users list', async () => {
-    const admin = JSON.parse((await foyer('admin', 'create', '--email', 'second@contoso.test', '--name', 'Second Admin')).stdout.trim()) as { userPrincipalName: string; password: string };
+    const admin = JSON.parse((await foyer('admin', 'create', '--email', 'second@contoso.test', '--name', 'Second Admin')).stdout.trim()) as {
+      userPrincipalName: string;
+      password: string;
+    };
     expect(admin.userPrincipalName).toBe('second@contoso.test');
     expect(admin.password.length).toBeGreaterThanOrEqual(20);
     expect((await foyer('seed', '--users', '50', '--guests-ratio', '0.5')).stdout).toContain('Seeded 50 users');
-    const guests = (await foyer('users', 'list', '--filter', "userType eq 'Guest'", '--top', '500')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const guests = (await foyer('users', 'list', '--filter', "userType eq 'Guest'", '--top', '500')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(guests.length).toBeGreaterThan(10);
     expect(guests.every((g: { userType: string }) => g.userType === 'Guest')).toBe(true);
     const all = (await foyer('users', 'list', '--top', '500')).stdout.trim().split('\n');
     expect(all).toHaveLength(52);
+    // mail list / show read the outbox.
+    const config = loadConfig(env);
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+    const tenant = await database.db.selectFrom('tenants').select('id').executeTakeFirstOrThrow();
+    const mailId = await queueMail(database.db, { tenantId: tenant.id, kind: 'notification', from: 'a@contoso.test', to: ['bo@fabrikam.test'], subject: 'Hello Bo', text: 'Line one\nLine two', html: '<p>x</p>' }, new Date().toISOString());
+    await database.close();
+    const listed = (await foyer('mail', 'list')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(listed).toEqual([expect.objectContaining({ id: mailId, to: ['bo@fabrikam.test'], subject: 'Hello Bo', status: 'queued' })]);
+    const shown = (await foyer('mail', 'show', mailId)).stdout;
+    expect(shown).toContain('Subject: Hello Bo');
+    expect(shown).toContain('Line one\nLine two');
+    await expect(foyer('mail', 'show', '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ stderr: expect.stringContaining('No message') });
     await expect(foyer('users', 'list', '--filter', 'userType eq')).rejects.toMatchObject({ stderr: expect.stringContaining('Invalid filter clause') });
   });
 });

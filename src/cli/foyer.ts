@@ -11,6 +11,7 @@ import { createUsersService } from '../directory/users.service.js';
 import { systemActor } from '../audit/audit.service.js';
 import { applicationPermissions } from '../auth/permissions.js';
 import { GraphError } from '../graph/errors.js';
+import { toOutboxMessage } from '../mail/mail-queue.js';
 
 const program = new Command();
 program.name('foyer').description('Foyer: self-hosted guest access center').showHelpAfterError();
@@ -129,6 +130,54 @@ program
       query = { ...query, $skiptoken: decodeURIComponent(/\$skiptoken=([^&]+)/.exec(next)![1]!) };
     }
     await database.close();
+  });
+
+const mail = program.command('mail').description('The outbox: mail Foyer queued and sent');
+mail
+  .command('list')
+  .description('Messages, newest first, one JSON line each (without bodies)')
+  .option('--top <n>', 'at most this many', wholeNumber, 50)
+  .action(async (opts: { top: number }) => {
+    const { database, tenant } = await prepare(loadConfig());
+    const rows = await database.db
+      .selectFrom('mail_messages')
+      .select(['id', 'to_addresses', 'subject', 'created_at', 'status'])
+      .where('tenant_id', '=', tenant.id)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(opts.top)
+      .execute();
+    for (const r of rows)
+      console.log(JSON.stringify({ id: r.id, to: JSON.parse(r.to_addresses), subject: r.subject, createdDateTime: r.created_at, status: r.status }));
+    await database.close();
+  });
+mail
+  .command('show')
+  .description('One message with its text body')
+  .argument('<id>', 'message id')
+  .action(async (id: string) => {
+    const { database, tenant } = await prepare(loadConfig());
+    const row = await database.db
+      .selectFrom('mail_messages')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('id', '=', id.toLowerCase())
+      .executeTakeFirst();
+    await database.close();
+    if (!row) throw new Error(`No message with id '${id}'.`);
+    const m = toOutboxMessage(row);
+    console.log(
+      [
+        `To: ${m.to.join(', ')}`,
+        ...(m.cc.length ? [`Cc: ${m.cc.join(', ')}`] : []),
+        ...(m.replyTo ? [`Reply-To: ${m.replyTo}`] : []),
+        `Subject: ${m.subject}`,
+        `Date: ${m.createdDateTime}`,
+        `Status: ${m.status}`,
+        '',
+        m.text,
+      ].join('\n'),
+    );
   });
 
 program
