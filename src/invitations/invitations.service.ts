@@ -17,10 +17,10 @@ import { emailDomain, isValidEmail } from '../directory/email.js';
 import { buildUserRow } from '../directory/user-row.js';
 import { findLiveUsers, insertUser, updateUser, type UserRow } from '../directory/users.repository.js';
 import { addRelations, existingRelations, findGroup } from '../directory/groups.repository.js';
-import { findTenant } from '../tenancy/tenants.service.js';
+import { findTenant, type Tenant } from '../tenancy/tenants.service.js';
 import { queueMail } from '../mail/mail-queue.js';
 import { invitationMail, pickLanguage } from '../mail/templates.js';
-import { domainAllowed, domainBlocked, readCollaborationPolicy } from './collaboration-policy.js';
+import { domainAllowed, domainBlocked } from './collaboration-policy.js';
 import type { FoyerInvitationBody } from './invitations.schemas.js';
 
 export type InvitationRow = Selectable<InvitationsTable>;
@@ -97,8 +97,8 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
   const blockUrl = (ctx: RequestContext, token: string) => `${ctx.baseUrl}/redeem/block?t=${token}`;
 
   /** `allowInvitesFrom`: none (nobody), admins and Guest Inviters, plus members, plus guests (everyone). */
-  async function requireMayInvite(trx: Kysely<Database>, actor: Actor): Promise<void> {
-    const policy = (await findTenant(trx, actor.tenantId))!.authorizationPolicy;
+  function requireMayInvite(tenant: Tenant, actor: Actor): void {
+    const policy = tenant.authorizationPolicy;
     if (policy.allowInvitesFrom === 'none') throw notAllowed();
     if (actor.kind === 'app') {
       if (!can(actor, 'users.invite')) throw forbidden();
@@ -156,8 +156,15 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
     };
   }
 
-  async function queueInvitationMail(trx: Kysely<Database>, ctx: RequestContext, inv: InvitationRow, user: UserRow, token: string, now: string) {
-    const tenant = (await findTenant(trx, ctx.actor.tenantId))!;
+  async function queueInvitationMail(
+    trx: Kysely<Database>,
+    ctx: RequestContext,
+    tenant: Tenant,
+    inv: InvitationRow,
+    user: UserRow,
+    token: string,
+    now: string,
+  ) {
     const lang = pickLanguage(inv.message_language, user.preferred_language);
     const rendered = invitationMail({
       lang,
@@ -259,7 +266,9 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
     const token = randomToken(32);
 
     return db.transaction().execute(async (trx) => {
-      await requireMayInvite(trx, actor);
+      // One read of the organization serves the policy checks, the UPN and the email.
+      const tenant = (await findTenant(trx, actor.tenantId))!;
+      requireMayInvite(tenant, actor);
       if (
         await trx
           .selectFrom('blocked_invitees')
@@ -269,14 +278,13 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
           .executeTakeFirst()
       )
         throw badRequest(`'${email}' has chosen not to receive invitations from this organization.`);
-      if (!domainAllowed(await readCollaborationPolicy(trx, actor.tenantId), emailDomain(email))) throw domainBlocked(emailDomain(email));
+      if (!domainAllowed(tenant.collaborationPolicy, emailDomain(email))) throw domainBlocked(emailDomain(email));
       await hitRateLimit(trx, clock, {
         bucket: `invite:${actor.kind === 'app' ? actor.clientId : actor.userId}`,
         limit: settings.invitesPerMinute,
         windowSeconds: 60,
       });
 
-      const tenant = (await findTenant(trx, actor.tenantId))!;
       let user: UserRow;
       let activity = 'Invite external user';
       if (body.resetRedemption) {
@@ -421,7 +429,7 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
         ctx.correlationId,
         now,
       );
-      if (send) await queueInvitationMail(trx, ctx, invitation, user, token, now);
+      if (send) await queueInvitationMail(trx, ctx, tenant, invitation, user, token, now);
       return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups };
     });
   }
@@ -536,7 +544,7 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
         if (Number(r.numUpdatedRows) === 0) throw badRequest('The invitation is no longer pending.');
         const user = (await trx.selectFrom('users').selectAll().where('id', '=', inv.user_id).executeTakeFirstOrThrow()) as UserRow;
         const next = { ...inv, ...changes };
-        await queueInvitationMail(trx, ctx, next, user, token, now);
+        await queueInvitationMail(trx, ctx, (await findTenant(trx, ctx.actor.tenantId))!, next, user, token, now);
         await recordAudit(
           trx,
           ctx.actor,

@@ -21,11 +21,21 @@ export interface Tenant {
   displayName: string;
   initialDomain: string;
   authorizationPolicy: AuthorizationPolicy;
+  /** Domains guests may come from (see invitations/collaboration-policy.ts). */
+  collaborationPolicy: { mode: 'none' | 'allow' | 'deny'; domains: string[] };
 }
 
 export async function findTenant(db: Kysely<Database>, id: string): Promise<Tenant | undefined> {
   const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
-  return row && { id: row.id, displayName: row.display_name, initialDomain: row.initial_domain, authorizationPolicy: JSON.parse(row.authorization_policy) };
+  return (
+    row && {
+      id: row.id,
+      displayName: row.display_name,
+      initialDomain: row.initial_domain,
+      authorizationPolicy: JSON.parse(row.authorization_policy),
+      collaborationPolicy: JSON.parse(row.collaboration_policy),
+    }
+  );
 }
 
 /** The organization this deployment serves: the one whose initial domain is configured, created on first start. */

@@ -1,0 +1,135 @@
+// `npm run bench -- invite`: invitations per second through POST /v1.0/invitations with
+// sendInvitationMessage true (outbox transport), concurrency 16, on SQLite and PostgreSQL.
+// Afterwards the database is counted, so the figure is only claimed for invitations whose
+// user, invitation, audit entry, queued email and delivery job were all committed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import { createPgDatabase, load1, machineFacts, nodeArgs, repoRoot, runCommand, settle, startServer, table, writeSection, type Server } from './harness.js';
+import { openDatabase } from '../src/db/database.js';
+
+type Engine = 'sqlite' | 'postgres';
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      engines: { type: 'string', default: 'sqlite,postgres' },
+      connections: { type: 'string', default: '16' },
+      duration: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '3' },
+      settle: { type: 'string', default: '1.0' },
+      'settle-max': { type: 'string', default: '600' },
+      'pg-url': { type: 'string', default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+      out: { type: 'string', default: path.join(repoRoot, 'docs', 'benchmarks.md') },
+    },
+  });
+  const engines = values.engines.split(',').map((e) => e.trim()) as Engine[];
+  const connections = Number(values.connections);
+  const duration = Number(values.duration);
+  const log = (m: string) => console.log(`[invite] ${m}`);
+  const command = `npm run bench -- invite${argv.length ? ' ' + argv.join(' ') : ''}`;
+  const facts = await machineFacts(engines.includes('postgres') ? values['pg-url'] : null);
+  const rows: (string | number)[][] = [];
+
+  for (const engine of engines) {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-bench-invite-'));
+    const pgdb = engine === 'postgres' ? await createPgDatabase(values['pg-url'], `foyer_bench_${randomBytes(4).toString('hex')}`) : null;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FOYER_DATA_DIR: dataDir,
+      FOYER_SECRET: randomBytes(32).toString('base64url'),
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+      FOYER_HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      FOYER_INVITE_RATE_PER_MINUTE: '0',
+    };
+    delete env.DATABASE_URL;
+    delete env.SMTP_URL;
+    if (pgdb) env.DATABASE_URL = pgdb.url;
+    let server: Server | null = null;
+    try {
+      const client = await runCommand(nodeArgs('src/cli/foyer.ts', ['clients', 'create', '--name', 'bench', '--permissions', 'User.Invite.All']), env);
+      const { clientId, clientSecret } = JSON.parse(client.stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string };
+      // The API alone: delivery is the worker's job, measured separately from accepting invitations.
+      server = await startServer(nodeArgs('src/cli/foyer.ts', ['serve', '--no-worker']), env, /listening on \S+:(\d+)/);
+      const tokenRes = await fetch(`${server.url}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: '.default' }),
+      });
+      const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+      let n = 0;
+      const run = (seconds: number) =>
+        autocannon({
+          url: `${server!.url}/v1.0/invitations`,
+          method: 'POST',
+          connections,
+          duration: seconds,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          requests: [
+            {
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({
+                  invitedUserEmailAddress: `guest${n++}@partner${n % 50}.test`,
+                  inviteRedirectUrl: 'https://apps.contoso.test',
+                  sendInvitationMessage: true,
+                }),
+              }),
+            },
+          ],
+        });
+      if (Number(values.warmup) > 0) await run(Number(values.warmup));
+      const loadAtStart = await settle(Number(values.settle), Number(values['settle-max']), log);
+      const r = await run(duration);
+      if (r.errors || r.timeouts || r.non2xx) throw new Error(`${engine}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+      await server.stop();
+      server = null;
+
+      const database = openDatabase({ databaseUrl: pgdb?.url ?? null, dataDir });
+      const count = async (table: 'users' | 'invitations' | 'mail_messages' | 'jobs' | 'audit_logs', where?: [string, string]) => {
+        let q = database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n'));
+        if (where) q = q.where(where[0] as never, '=', where[1] as never);
+        return Number((await q.executeTakeFirstOrThrow()).n);
+      };
+      const counts = {
+        guests: await count('users', ['user_type', 'Guest']),
+        invitations: await count('invitations'),
+        audit: await count('audit_logs', ['activity_display_name', 'Invite external user']),
+        mail: await count('mail_messages'),
+        jobs: await count('jobs', ['type', 'mail.send']),
+      };
+      await database.close();
+      const total = n;
+      const consistent = Object.values(counts).every((c) => c === counts.guests);
+      log(
+        `${engine}: ${r.requests.average.toFixed(0)} invitations/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms; committed ${JSON.stringify(counts)} for ${total} requests sent`,
+      );
+      if (!consistent) throw new Error(`${engine}: counts differ: ${JSON.stringify(counts)}`);
+      rows.push([engine, Math.round(r.requests.average), r.latency.p50, r.latency.p99, r.requests.total, counts.guests, loadAtStart.toFixed(2)]);
+    } finally {
+      await server?.stop();
+      await pgdb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  const markdown = [
+    '## invite',
+    '',
+    `\`${command}\`, ${new Date().toISOString().slice(0, 10)}. ${Object.entries(facts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    '',
+    `POST /v1.0/invitations with \`sendInvitationMessage: true\` (outbox transport), a new address per request, ${connections} connections for ${duration} s after a warm-up, served by \`foyer serve --no-worker\` in its own process. Each invitation commits the guest user and its search and identity rows, the invitation, the audit entry, the email and its delivery job in one transaction; the last column is the number of guests counted in the database afterwards (equal to invitations, audit entries, emails and jobs, or the run fails). Target: ≥ 1,500 invitations/s on SQLite.`,
+    '',
+    table(['engine', 'invitations/s', 'p50 ms', 'p99 ms', 'requests', 'guests committed (all tables)', 'load avg at start'], rows),
+  ].join('\n');
+  writeSection(values.out, 'invite', markdown);
+  log(`wrote ${values.out}; load average now ${load1().toFixed(2)}`);
+}
