@@ -230,20 +230,14 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
 
   /** Finds the live user an address belongs to: by mail, otherMails, or (members) sign-in name. */
   async function userByEmail(trx: Kysely<Database>, tenantId: string, emailLower: string): Promise<UserRow | undefined> {
-    return trx
-      .selectFrom('users as u')
-      .selectAll('u')
-      .where('u.tenant_id', '=', tenantId)
-      .where('u.deleted_at', 'is', null)
-      .where((eb) =>
-        eb.or([
-          eb('u.mail_lower', '=', emailLower),
-          eb('u.user_principal_name_lower', '=', emailLower),
-          eb('u.id', 'in', eb.selectFrom('user_other_mails').select('user_id').where('tenant_id', '=', tenantId).where('address_lower', '=', emailLower)),
-        ]),
-      )
-      .orderBy('u.created_at')
-      .executeTakeFirst();
+    // A union of three index lookups: an OR here would make both planners scan the tenant's users.
+    const live = (col: 'mail_lower' | 'user_principal_name_lower') =>
+      trx.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where(col, '=', emailLower).where('deleted_at', 'is', null);
+    const ids = live('mail_lower')
+      .union(live('user_principal_name_lower'))
+      .union(trx.selectFrom('user_other_mails').select('user_id as id').where('tenant_id', '=', tenantId).where('address_lower', '=', emailLower));
+    const rows = await trx.selectFrom('users as u').selectAll('u').where('u.id', 'in', ids).where('u.deleted_at', 'is', null).execute();
+    return rows.sort((a, b) => a.created_at.localeCompare(b.created_at))[0];
   }
 
   async function inviteOnce(ctx: RequestContext, body: FoyerInvitationBody, source: InvitationSource) {
@@ -299,11 +293,11 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
           throw badRequest(
             "The email you're using to invite this user doesn't match any emails on the user object. Please add this email to the user object and try again.",
           );
+        // consented_at stays: consent is asked once, so a guest who gave it goes straight to the code.
         user = await updateUser(trx, existing, {
           external_user_state: 'PendingAcceptance',
           external_user_state_changed_at: now,
           creation_type: 'Invitation',
-          consented_at: null,
           identities: JSON.stringify([{ signInType: 'userPrincipalName', issuer: tenant.initialDomain, issuerAssignedId: existing.user_principal_name }]),
         });
         await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
@@ -570,6 +564,8 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('invitations').set({ status: 'Revoked', revoked_at: now }).where('id', '=', inv.id).execute();
+        // The target names the user as the other invitation entries do (display name and sign-in name, not the address).
+        const user = await trx.selectFrom('users').select(['display_name', 'user_principal_name']).where('id', '=', inv.user_id).executeTakeFirstOrThrow();
         await recordAudit(
           trx,
           ctx.actor,
@@ -577,7 +573,7 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
             activity: 'Revoke external user invitation',
             category: 'UserManagement',
             operationType: 'Update',
-            targets: [{ id: inv.user_id, displayName: inv.invited_email, type: 'User' }],
+            targets: [{ id: inv.user_id, displayName: user.display_name, type: 'User', userPrincipalName: user.user_principal_name }],
           },
           ctx.correlationId,
           now,
