@@ -86,6 +86,7 @@ export function registerRedemptionRoutes(
     const s = pageStrings[lang];
     if (check.reason === 'wrong') return s.codeWrong(check.attemptsLeft ?? 0);
     if (check.reason === 'expired') return s.codeExpired;
+    if (check.reason === 'none') return s.codeUsed;
     return s.codeLocked;
   };
 
@@ -138,11 +139,20 @@ export function registerRedemptionRoutes(
       const s = pageStrings[lang];
       const org = found.tenant.displayName;
       if (found.user.consented_at) {
-        // Consent is asked once; a re-invited guest goes straight to the code.
-        return throttled(lang, reply, async () => {
-          await redemption.sendRedeemCode(found, req.ip, lang);
-          return redeemCodePage(reply, lang, found, token!);
-        });
+        // Consent is asked once; a re-invited guest goes straight to the code. A GET sends no
+        // mail (link scanners open links), so the guest asks for the code with a button.
+        return send(
+          reply,
+          lang,
+          s.invitedTitle,
+          html`<h1>${s.invitedTitle}</h1>
+            <p>${s.invitedBy(found.invitation.inviter_display_name, org)}</p>
+            <form method="post" action="/redeem/code">
+              <input type="hidden" name="t" value="${token!}" />
+              <p>${s.codeWillBeSent(found.invitation.invited_email)}</p>
+              <button class="primary" type="submit">${s.sendCode}</button>
+            </form>`,
+        );
       }
       return send(
         reply,

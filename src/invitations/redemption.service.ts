@@ -155,15 +155,22 @@ export function createRedemptionService(deps: { db: Kysely<Database>; clock: Clo
 
     /** The accepted guest an address signs in as, if any. */
     async guestForSignIn(tenantId: string, email: string): Promise<UserRow | undefined> {
+      // By the email identity set at redemption, which is the address the guest redeemed with.
       return db
-        .selectFrom('users')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('mail_lower', '=', email.trim().toLowerCase())
-        .where('user_type', '=', 'Guest')
-        .where('external_user_state', '=', 'Accepted')
-        .where('account_enabled', '=', 1)
-        .where('deleted_at', 'is', null)
+        .selectFrom('users as u')
+        .selectAll('u')
+        .where('u.id', 'in', (eb) =>
+          eb
+            .selectFrom('user_identities')
+            .select('user_id')
+            .where('tenant_id', '=', tenantId)
+            .where('issuer_assigned_id_lower', '=', email.trim().toLowerCase())
+            .where('sign_in_type', '=', 'emailAddress'),
+        )
+        .where('u.user_type', '=', 'Guest')
+        .where('u.external_user_state', '=', 'Accepted')
+        .where('u.account_enabled', '=', 1)
+        .where('u.deleted_at', 'is', null)
         .executeTakeFirst();
     },
 
@@ -171,11 +178,19 @@ export function createRedemptionService(deps: { db: Kysely<Database>; clock: Clo
     async sendSignInCode(tenantId: string, email: string, ip: string, lang: Language): Promise<void> {
       const user = await this.guestForSignIn(tenantId, email);
       if (!user) {
-        // Same limits for unknown addresses, so probing costs the same.
-        await db.transaction().execute((trx) => hitRateLimit(trx, clock, { bucket: `otp:ip:${ip}`, limit: CODES_PER_IP, windowSeconds: CODE_WINDOW_SECONDS }));
+        // Same limits for unknown addresses, so probing costs the same: the per-address one too, or a
+        // sixth request would answer 429 only for addresses that belong to a guest.
+        await db.transaction().execute(async (trx) => {
+          await hitRateLimit(trx, clock, { bucket: `otp:address:${email.trim().toLowerCase()}`, limit: CODES_PER_ADDRESS, windowSeconds: CODE_WINDOW_SECONDS });
+          await hitRateLimit(trx, clock, { bucket: `otp:ip:${ip}`, limit: CODES_PER_IP, windowSeconds: CODE_WINDOW_SECONDS });
+        });
         return;
       }
-      await sendCode(user, (await findTenant(db, tenantId))!, user.mail!, ip, lang);
+      // To the address as the guest redeemed with it, not as typed now.
+      const identity = (JSON.parse(user.identities) as { issuerAssignedId: string }[]).find(
+        (i) => i.issuerAssignedId.toLowerCase() === email.trim().toLowerCase(),
+      );
+      await sendCode(user, (await findTenant(db, tenantId))!, identity?.issuerAssignedId ?? email.trim(), ip, lang);
     },
 
     async signInWithCode(tenantId: string, email: string, code: string): Promise<CodeCheck & { sessionToken?: string }> {

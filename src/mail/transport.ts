@@ -25,7 +25,7 @@ export function createMailTransport(smtpUrl: string | null): MailTransport {
   return {
     kind: 'smtp',
     async send(mail) {
-      await transporter.sendMail({
+      const info = await transporter.sendMail({
         from: mail.from,
         to: mail.to,
         cc: mail.cc.length ? mail.cc : undefined,
@@ -37,6 +37,14 @@ export function createMailTransport(smtpUrl: string | null): MailTransport {
         // A stable Message-ID lets receiving servers drop the duplicate of a retried delivery.
         messageId: `<${mail.id}@foyer.mail>`,
       });
+      // nodemailer resolves when the server takes the message for some recipients and refuses
+      // others (the invitee 451, the cc 250): a To recipient without the message is a failed
+      // delivery, to retry. A refused cc alone is not, or every retry would copy the others again.
+      const refused = new Set(info.rejected.map((r) => r.toLowerCase()));
+      const missed = mail.to.filter((a) => refused.has(a.toLowerCase()));
+      if (missed.length) {
+        throw new Error(`Recipient refused (${missed.join(', ')}): ${(info.rejectedErrors ?? []).map((e) => e.response).join('; ')}`);
+      }
     },
     close: () => transporter.close(),
   };
