@@ -90,6 +90,18 @@ describe(`invitation to acceptance through the outbox (${testEngine})`, () => {
     expect(my.statusCode).toBe(200);
     expect(my.body).toContain('Contoso');
 
+    const audit = await call(
+      t,
+      { token: await t.clientToken(['AuditLog.Read.All']) },
+      { method: 'GET', url: `/v1.0/auditLogs/directoryAudits?$filter=targetResources/any(x: x/id eq '${inv.invitedUser.id}')` },
+    );
+    expect(
+      audit
+        .json()
+        .value.map((a: { activityDisplayName: string }) => a.activityDisplayName)
+        .sort(),
+    ).toEqual(['Invitation email sent', 'Invite external user', 'Redeem external user invite']);
+
     // The link is single use.
     expect((await t.app.inject({ method: 'GET', url: link })).statusCode).toBe(410);
   });

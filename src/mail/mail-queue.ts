@@ -5,6 +5,7 @@ import type { MailTransport } from './transport.js';
 import type { JobHandler } from '../jobs/worker.js';
 import { enqueueJob } from '../jobs/jobs.repository.js';
 import { newId } from '../ids.js';
+import { recordAudit, systemActor } from '../audit/audit.service.js';
 
 export const SEND_MAIL_JOB = 'mail.send';
 export type MailRow = Selectable<MailMessagesTable>;
@@ -68,7 +69,27 @@ export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, 
             .set({ status, attempts: mail.attempts + 1, last_error: error, sent_at: status === 'sent' ? now : null })
             .where('id', '=', mail.id)
             .execute();
-          if (mail.invitation_id) await trx.updateTable('invitations').set({ delivery_state: status }).where('id', '=', mail.invitation_id).execute();
+          if (!mail.invitation_id) return;
+          await trx.updateTable('invitations').set({ delivery_state: status }).where('id', '=', mail.invitation_id).execute();
+          // The outcome of an invitation email is part of the invitation's story in the audit log.
+          if (status === 'sent' || status === 'failed') {
+            const inv = await trx.selectFrom('invitations').select(['user_id', 'invited_email']).where('id', '=', mail.invitation_id).executeTakeFirst();
+            if (inv)
+              await recordAudit(
+                trx,
+                systemActor(mail.tenant_id),
+                {
+                  activity: status === 'sent' ? 'Invitation email sent' : 'Invitation email failed',
+                  category: 'UserManagement',
+                  operationType: 'Other',
+                  result: status === 'sent' ? 'success' : 'failure',
+                  resultReason: error ?? '',
+                  targets: [{ id: inv.user_id, displayName: inv.invited_email, type: 'User' }],
+                },
+                `mail-${mail.id}`,
+                now,
+              );
+          }
         });
       };
       try {
