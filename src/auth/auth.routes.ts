@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { SESSION_COOKIE, SESSION_LIFETIME_MS, type AuthService } from './auth.service.js';
+import { OAuthError, SESSION_COOKIE, SESSION_LIFETIME_MS, type AuthService } from './auth.service.js';
 import { actorOf } from '../http/authenticate.js';
 import { hashToken } from './secrets.js';
 import { formatValidationErrors } from '../http/validation.js';
 import { directoryRoleList } from './permissions.js';
-import { badRequest } from '../graph/errors.js';
+import { badRequest, GraphError } from '../graph/errors.js';
 
 const SignInBody = Type.Object(
   { userName: Type.String({ minLength: 1, maxLength: 256 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
@@ -21,7 +21,12 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts
     if (header?.startsWith('Basic ')) {
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
-      if (i > 0) basic = { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+      try {
+        if (i > 0) basic = { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+      } catch {
+        // A bad percent-encoding is a failed client authentication (RFC 6749 2.3.1), not a server error.
+        throw new OAuthError('invalid_client', 'The client id or secret in the Authorization header is not validly encoded.');
+      }
     }
     return auth.issueClientToken(form, basic);
   };
@@ -48,6 +53,9 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts
       schemaErrorFormatter: (e, v) => formatValidationErrors(e, v),
     },
     async (req, reply) => {
+      // JSON only: a cross-site HTML form cannot send it, so no other site can sign a browser in.
+      if (!req.headers['content-type']?.toLowerCase().startsWith('application/json'))
+        throw new GraphError('Request_UnsupportedMediaType', 'Sign in with a JSON body (Content-Type: application/json).');
       const body = req.body as Static<typeof SignInBody>;
       const session = await auth.signInWithPassword(opts.tenantId, body.userName, body.password);
       reply.setCookie(SESSION_COOKIE, session.sessionToken, {

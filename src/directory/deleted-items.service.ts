@@ -3,11 +3,11 @@ import type { Database } from '../db/schema.js';
 import type { Engine } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
-import { badRequest, notFound } from '../graph/errors.js';
+import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { parseListQuery } from '../graph/odata-query.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, systemActor } from '../audit/audit.service.js';
-import { requireAccess, type Actor } from '../auth/permissions.js';
+import { can, globalAdministratorRoleId, hasRole, requireAccess, type Actor } from '../auth/permissions.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isGuid } from '../ids.js';
 import { userEntity } from './users.entity.js';
@@ -27,6 +27,22 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
 
   const requireRead = (actor: Actor, kind: Kind) => requireAccess(actor, kind === 'user' ? 'users.read' : 'groups.read');
   const requireWrite = (actor: Actor, kind: Kind) => requireAccess(actor, kind === 'user' ? 'users.write' : 'groups.write');
+  // Checked before the lookup, so a caller with no access at all (a guest) cannot tell a deleted object from an absent one.
+  const requireSomeAccess = (actor: Actor, actions: ['users.read', 'groups.read'] | ['users.write', 'groups.write']) => {
+    if (!actions.some((a) => can(actor, a))) throw forbidden();
+  };
+
+  /** Restoring or purging a Global Administrator is changing one: only another Global Administrator may (see users.service). */
+  async function requireMayChange(actor: Actor, item: NonNullable<Awaited<ReturnType<typeof findDeleted>>>): Promise<void> {
+    if (item.kind !== 'user' || hasRole(actor, globalAdministratorRoleId)) return;
+    const isGlobalAdmin = await db
+      .selectFrom('role_assignments')
+      .select('user_id')
+      .where('user_id', '=', item.row.id)
+      .where('role_template_id', '=', globalAdministratorRoleId)
+      .executeTakeFirst();
+    if (isGlobalAdmin) throw forbidden('Insufficient privileges to complete the operation: only a Global Administrator can change a Global Administrator.');
+  }
 
   async function findDeleted(tenantId: string, id: string): Promise<{ kind: 'user'; row: UserRow } | { kind: 'group'; row: GroupRow } | null> {
     if (!isGuid(id)) return null;
@@ -84,6 +100,7 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
     },
 
     async get(ctx: RequestContext, id: string) {
+      requireSomeAccess(ctx.actor, ['users.read', 'groups.read']);
       const item = await findDeleted(ctx.actor.tenantId, id);
       if (!item) throw notFound(id);
       requireRead(ctx.actor, item.kind);
@@ -95,9 +112,11 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
 
     /** Brings the object back with its id, memberships, ownerships and roles (they were never removed). */
     async restore(ctx: RequestContext, id: string) {
+      requireSomeAccess(ctx.actor, ['users.write', 'groups.write']);
       const item = await findDeleted(ctx.actor.tenantId, id);
       if (!item) throw notFound(id);
       requireWrite(ctx.actor, item.kind);
+      await requireMayChange(ctx.actor, item);
       const now = clock.now().toISOString();
       try {
         await db.transaction().execute(async (trx) => {
@@ -139,9 +158,11 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
 
     /** Permanent delete; memberships, sessions and side rows go with it (foreign keys cascade). */
     async purge(ctx: RequestContext, id: string): Promise<void> {
+      requireSomeAccess(ctx.actor, ['users.write', 'groups.write']);
       const item = await findDeleted(ctx.actor.tenantId, id);
       if (!item) throw notFound(id);
       requireWrite(ctx.actor, item.kind);
+      await requireMayChange(ctx.actor, item);
       await db.transaction().execute((trx) => hardDelete(trx, ctx.actor, item.kind, item.row, ctx.correlationId, clock.now().toISOString()));
     },
 

@@ -4,6 +4,7 @@ import type { GroupsService } from './groups.service.js';
 import type { RequestContext } from '../http/context.js';
 import { GroupCreateBody, GroupUpdateBody, RefBody, readOnlyGroupProperties } from './groups.schemas.js';
 import { formatValidationErrors } from '../http/validation.js';
+import { badRequest } from '../graph/errors.js';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 1024 }) });
 const IdRef = Type.Object({ id: Type.String({ maxLength: 1024 }), ref: Type.String({ maxLength: 1024 }) });
@@ -60,6 +61,8 @@ export function registerGroupRoutes(app: FastifyInstance, groups: GroupsService,
   );
   app.get('/v1.0/me/memberOf', { schema: { tags: ['users'], summary: 'Groups and directory roles of the signed-in user' } }, (req) => {
     const c = ctx(req);
-    return groups.memberOf(c, c.actor.kind === 'user' ? c.actor.userId : 'me');
+    // As GET /me: an API client has no signed-in user, so there is no "me" to look up (Graph answers 400).
+    if (c.actor.kind !== 'user') throw badRequest('/me request is only valid with delegated authentication flow.');
+    return groups.memberOf(c, c.actor.userId);
   });
 }

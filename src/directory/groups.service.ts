@@ -60,6 +60,11 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
     throw forbidden();
   }
 
+  /** Refuses, before any lookup, callers who can manage no group at all (guests), so a group they cannot see answers like an absent one. */
+  function requireMayManageSome(actor: Actor): void {
+    if (!can(actor, 'groups.write') && !(actor.kind === 'user' && actor.userType === 'Member')) throw forbidden();
+  }
+
   /** Resolves references to live users: 404 for the first unknown one, 400 for guests as owners. */
   async function resolveUsers(tenantId: string, refs: string[], relation: Relation): Promise<UserRow[]> {
     if (refs.length > MAX_BIND) throw badRequest(`At most ${MAX_BIND} objects can be added in one request.`);
@@ -153,6 +158,7 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
   }
 
   async function addRef(ctx: RequestContext, groupId: string, relation: Relation, ref: string): Promise<void> {
+    requireMayManageSome(ctx.actor);
     if (!isGuid(groupId)) throw notFound(groupId);
     const group = await findGroup(db, ctx.actor.tenantId, groupId.toLowerCase());
     if (!group) throw notFound(groupId);
@@ -170,6 +176,7 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
   }
 
   async function removeRef(ctx: RequestContext, groupId: string, relation: Relation, userId: string): Promise<void> {
+    requireMayManageSome(ctx.actor);
     if (!isGuid(groupId)) throw notFound(groupId);
     const group = await findGroup(db, ctx.actor.tenantId, groupId.toLowerCase());
     if (!group) throw notFound(groupId);
@@ -291,6 +298,7 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
     },
 
     async update(ctx: RequestContext, id: string, body: GroupUpdateBody): Promise<void> {
+      requireMayManageSome(ctx.actor);
       if (!isGuid(id)) throw notFound(id);
       const group = await findGroup(db, ctx.actor.tenantId, id.toLowerCase());
       if (!group) throw notFound(id);

@@ -14,7 +14,7 @@ import { isGuid } from '../ids.js';
 import { buildUserRow } from './user-row.js';
 import { isValidEmail } from './email.js';
 import { userEntity } from './users.entity.js';
-import { toGraphUser } from './users.mapper.js';
+import { toGraphUser, userColumnsFor } from './users.mapper.js';
 import { findUser, insertUser, liveUsers, searchUsersPage, updateUser, whereSearchMatches, type UserRow } from './users.repository.js';
 import type { UserCreateBody, UserUpdateBody } from './users.schemas.js';
 
@@ -88,10 +88,14 @@ export function createUsersService(deps: UsersDeps) {
     requireAccess(actor, 'users.read');
   }
 
-  /** User Administrators manage users but not Global Administrators (Graph's privileged-user rule). */
+  /**
+   * User Administrators manage users but not Global Administrators (Graph's privileged-user rule).
+   * API clients neither: one that could reset an administrator's password could sign in as them and
+   * gain what apps are never given (role assignment), so only a Global Administrator changes another.
+   */
   async function requireWriteAccess(actor: Actor, target: UserRow | null): Promise<void> {
     requireAccess(actor, 'users.write');
-    if (!target || actor.kind === 'app' || hasRole(actor, globalAdministratorRoleId)) return;
+    if (!target || hasRole(actor, globalAdministratorRoleId)) return;
     const targetIsGlobalAdmin = await db
       .selectFrom('role_assignments')
       .select('user_id')
@@ -100,6 +104,24 @@ export function createUsersService(deps: UsersDeps) {
       .executeTakeFirst();
     if (targetIsGlobalAdmin)
       throw forbidden('Insufficient privileges to complete the operation: only a Global Administrator can change a Global Administrator.');
+  }
+
+  /**
+   * Whether the user is the only enabled, live Global Administrator: deleting or disabling them
+   * would leave nobody able to assign roles. Counted inside the caller's transaction.
+   */
+  async function isLastActiveGlobalAdmin(trx: Kysely<Database>, tenantId: string, userId: string): Promise<boolean> {
+    const admins = await trx
+      .selectFrom('role_assignments as r')
+      .innerJoin('users as u', 'u.id', 'r.user_id')
+      .select('r.user_id')
+      .where('r.tenant_id', '=', tenantId)
+      .where('r.role_template_id', '=', globalAdministratorRoleId)
+      .where('u.deleted_at', 'is', null)
+      .where('u.account_enabled', '=', 1)
+      .limit(2)
+      .execute();
+    return admins.length === 1 && admins[0]!.user_id === userId;
   }
 
   function validateEmails(body: { mail?: string | null; otherMails?: string[] }): void {
@@ -124,14 +146,15 @@ export function createUsersService(deps: UsersDeps) {
       const position = positionFrom(deps.secret, q);
       const filtered = (query: AnyQuery) => (q.filter ? query.where(compileFilter(userEntity, q.filter, 'u', tenantId)) : query);
 
+      const sortKey = q.orderBy?.column as keyof UserRow | undefined;
+      const selected = userColumnsFor(q.select, sortKey ? [sortKey] : []);
       let page;
       if (q.search && !q.orderBy) {
-        page = await searchUsersPage(db, tenantId, q.search, filtered, position, q.top);
+        page = await searchUsersPage(db, tenantId, q.search, filtered, position, q.top, selected);
       } else {
-        let query = filtered(liveUsers(db, tenantId));
+        let query = filtered(liveUsers(db, tenantId, selected));
         if (q.search) query = whereSearchMatches(query, tenantId, q.search);
         const columns = q.orderBy ? [`u.${q.orderBy.column}`, 'u.id'] : ['u.id'];
-        const sortKey = q.orderBy?.column as keyof UserRow | undefined;
         page = await fetchKeysetPage<UserRow>(query, { columns, direction: q.orderBy?.direction ?? 'asc' }, position, q.top, (r) =>
           sortKey ? [r[sortKey], r.id] : [r.id],
         );
@@ -289,6 +312,8 @@ export function createUsersService(deps: UsersDeps) {
       const beforeGraph = toGraphUser(before, Object.keys(audited));
       try {
         await db.transaction().execute(async (trx) => {
+          if (body.accountEnabled === false && (await isLastActiveGlobalAdmin(trx, ctx.actor.tenantId, before.id)))
+            throw badRequest('The last enabled Global Administrator of the organization cannot be disabled.');
           await updateUser(trx, before, changes);
           // Disabling an account or changing its password ends its sessions, as Entra revokes refresh tokens.
           if (body.accountEnabled === false || passwordProfile)
@@ -330,16 +355,8 @@ export function createUsersService(deps: UsersDeps) {
       await requireWriteAccess(ctx.actor, row);
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        const admins = await trx
-          .selectFrom('role_assignments as r')
-          .innerJoin('users as u', 'u.id', 'r.user_id')
-          .select('r.user_id')
-          .where('r.tenant_id', '=', ctx.actor.tenantId)
-          .where('r.role_template_id', '=', globalAdministratorRoleId)
-          .where('u.deleted_at', 'is', null)
-          .limit(2)
-          .execute();
-        if (admins.length === 1 && admins[0]!.user_id === row.id) throw badRequest('The last Global Administrator of the organization cannot be deleted.');
+        if (await isLastActiveGlobalAdmin(trx, ctx.actor.tenantId, row.id))
+          throw badRequest('The last Global Administrator of the organization cannot be deleted.');
         await trx.updateTable('users').set({ deleted_at: now }).where('id', '=', row.id).where('deleted_at', 'is', null).execute();
         await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', row.id).where('revoked_at', 'is', null).execute();
         await recordAudit(
