@@ -58,9 +58,10 @@ async function findPostgres() {
   return false;
 }
 
-function ensureChromium() {
-  if (existsSync('/usr/bin/chromium')) return;
-  if (!aptInstall(['chromium'])) log('chromium is missing and cannot be installed here; browser tests will fail');
+/** Debian packages the suites use: chromium (browser tests), openssl (the Graph SDK test's TLS certificate). */
+function ensureTools() {
+  if (!existsSync('/usr/bin/chromium') && !aptInstall(['chromium'])) log('chromium is missing and cannot be installed here; browser tests will fail');
+  if (!have('openssl') && !aptInstall(['openssl'])) log('openssl is missing and cannot be installed here; the Graph SDK test will fail');
 }
 
 /** Runs vitest once and returns its counts from the JSON report. */
@@ -87,7 +88,7 @@ function runSuite(label, env) {
   return { passed, failed, skipped };
 }
 
-ensureChromium();
+ensureTools();
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const add = (r) => Object.keys(totals).forEach((k) => (totals[k] += r[k]));
 

@@ -110,9 +110,24 @@ describe(`foyer CLI (${testEngine})`, () => {
     const config = loadConfig(env);
     const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir });
     const tenant = await database.db.selectFrom('tenants').select('id').executeTakeFirstOrThrow();
-    const mailId = await queueMail(database.db, { tenantId: tenant.id, kind: 'notification', from: 'a@contoso.test', to: ['bo@fabrikam.test'], subject: 'Hello Bo', text: 'Line one\nLine two', html: '<p>x</p>' }, new Date().toISOString());
+    const mailId = await queueMail(
+      database.db,
+      {
+        tenantId: tenant.id,
+        kind: 'notification',
+        from: 'a@contoso.test',
+        to: ['bo@fabrikam.test'],
+        subject: 'Hello Bo',
+        text: 'Line one\nLine two',
+        html: '<p>x</p>',
+      },
+      new Date().toISOString(),
+    );
     await database.close();
-    const listed = (await foyer('mail', 'list')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const listed = (await foyer('mail', 'list')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(listed).toEqual([expect.objectContaining({ id: mailId, to: ['bo@fabrikam.test'], subject: 'Hello Bo', status: 'queued' })]);
     const shown = (await foyer('mail', 'show', mailId)).stdout;
     expect(shown).toContain('Subject: Hello Bo');

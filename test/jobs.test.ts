@@ -89,7 +89,10 @@ describe(`durable jobs (${testEngine})`, () => {
     const now = clock.now().toISOString();
     await enqueueJob(h.db, { type: 'ok', runAt: now }, now);
     // A worker claimed it and died: running, locked until a minute ago.
-    await h.db.updateTable('jobs').set({ status: 'running', locked_by: 'dead-worker', locked_until: new Date(clock.now().getTime() - 60_000).toISOString(), attempts: 1 }).execute();
+    await h.db
+      .updateTable('jobs')
+      .set({ status: 'running', locked_by: 'dead-worker', locked_until: new Date(clock.now().getTime() - 60_000).toISOString(), attempts: 1 })
+      .execute();
     let ran = 0;
     await worker({ ok: async () => void ran++ }).runDue();
     expect(ran).toBe(1);
@@ -175,7 +178,11 @@ describe(`scheduled purge of deleted items (${testEngine})`, () => {
       expect(job.status).toBe('queued'); // rescheduled in place for the next hour
       expect(job.run_at > t.clock.now().toISOString()).toBe(true);
 
-      const audit = await call(t, { token: await t.clientToken(['AuditLog.Read.All']) }, { method: 'GET', url: `/v1.0/auditLogs/directoryAudits?$filter=activityDisplayName eq 'Hard Delete user'` });
+      const audit = await call(
+        t,
+        { token: await t.clientToken(['AuditLog.Read.All']) },
+        { method: 'GET', url: `/v1.0/auditLogs/directoryAudits?$filter=activityDisplayName eq 'Hard Delete user'` },
+      );
       expect(audit.json().value.map((a: { targetResources: { id: string }[] }) => a.targetResources[0]!.id)).toEqual([old]);
 
       // Three more days: the other one goes too, by the same row rescheduled.

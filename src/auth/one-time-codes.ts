@@ -28,21 +28,41 @@ export function createOneTimeCodes(secret: string, clock: Clock) {
       await trx.updateTable('one_time_codes').set({ consumed_at: now.toISOString() }).where('user_id', '=', userId).where('consumed_at', 'is', null).execute();
       await trx
         .insertInto('one_time_codes')
-        .values({ tenant_id: tenantId, id, user_id: userId, code_hash: digest(id, code), created_at: now.toISOString(), expires_at: new Date(now.getTime() + CODE_LIFETIME_MS).toISOString(), failed_attempts: 0, consumed_at: null })
+        .values({
+          tenant_id: tenantId,
+          id,
+          user_id: userId,
+          code_hash: digest(id, code),
+          created_at: now.toISOString(),
+          expires_at: new Date(now.getTime() + CODE_LIFETIME_MS).toISOString(),
+          failed_attempts: 0,
+          consumed_at: null,
+        })
         .execute();
       return code;
     },
 
     /** Checks the user's live code; a right code is consumed (single use), a wrong one counts. */
     async verify(db: Kysely<Database>, userId: string, code: string): Promise<CodeCheck> {
-      const row = await db.selectFrom('one_time_codes').selectAll().where('user_id', '=', userId).where('consumed_at', 'is', null).orderBy('created_at', 'desc').executeTakeFirst();
+      const row = await db
+        .selectFrom('one_time_codes')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('consumed_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
       if (!row) return { ok: false, reason: 'none' };
       if (row.expires_at <= clock.now().toISOString()) return { ok: false, reason: 'expired' };
       if (row.failed_attempts >= MAX_WRONG_CODES) return { ok: false, reason: 'locked' };
       const normalized = code.replace(/\s+/g, '');
       if (/^\d{1,12}$/.test(normalized) && safeEqual(digest(row.id, normalized), row.code_hash)) {
         // Conditional on still being unconsumed: two requests with the same code cannot both win.
-        const r = await db.updateTable('one_time_codes').set({ consumed_at: clock.now().toISOString() }).where('id', '=', row.id).where('consumed_at', 'is', null).executeTakeFirst();
+        const r = await db
+          .updateTable('one_time_codes')
+          .set({ consumed_at: clock.now().toISOString() })
+          .where('id', '=', row.id)
+          .where('consumed_at', 'is', null)
+          .executeTakeFirst();
         return Number(r.numUpdatedRows) === 1 ? { ok: true } : { ok: false, reason: 'none' };
       }
       const failed = row.failed_attempts + 1;

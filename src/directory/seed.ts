@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import { userIndexRows, type UserRow } from './users.repository.js';
@@ -74,9 +74,10 @@ function random(seed: number) {
   };
 }
 
-async function insertChunked<T extends keyof Database>(db: Kysely<Database>, table: T, rows: Record<string, unknown>[]): Promise<void> {
+async function insertChunked<T extends keyof Database>(db: Kysely<Database>, table: T, rows: Record<string, unknown>[], pg: boolean): Promise<void> {
   if (rows.length === 0) return;
-  // Stay under both engines' bound-parameter limits (SQLite 32766, PostgreSQL 65535).
+  if (pg) return insertUnnest(db, table, rows);
+  // Stay under SQLite's bound-parameter limit (32766).
   const perStatement = Math.max(1, Math.floor(30000 / Object.keys(rows[0]!).length));
   for (let i = 0; i < rows.length; i += perStatement)
     await db
@@ -86,15 +87,28 @@ async function insertChunked<T extends keyof Database>(db: Kysely<Database>, tab
 }
 
 /**
- * Bulk-loads a synthetic directory of `users` people, `guestRatio` of them guests, in batched
- * transactions. For demos and benchmarks; the rows are the same shape the API writes.
+ * PostgreSQL: `insert ... select * from unnest($1::text[], ...)`, one array per column, instead of
+ * a VALUES list of ~30,000 scalar parameters: one small statement to parse and plan per 10,000
+ * rows, and less work building it here (about 10 % less CPU in all, measured at 100,000 users).
  */
-export async function seedDirectory(
-  db: Kysely<Database>,
-  opts: { tenantId: string; domain: string; users: number; guestRatio: number; clock: Clock; batchSize?: number; onProgress?: (done: number) => void },
-): Promise<void> {
+async function insertUnnest(db: Kysely<Database>, table: string, rows: Record<string, unknown>[]): Promise<void> {
+  const columns = Object.keys(rows[0]!);
+  for (let i = 0; i < rows.length; i += 10_000) {
+    const chunk = rows.slice(i, i + 10_000);
+    const arrays = columns.map((c) => {
+      const values = chunk.map((r) => r[c] ?? null);
+      const type = values.some((v) => typeof v === 'number') ? 'int8' : 'text';
+      return sql`${values}::${sql.raw(type)}[]`;
+    });
+    await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})`.execute(db);
+  }
+}
+
+type Seeded = { users: UserRow[]; index: ReturnType<typeof userIndexRows>[]; done: number };
+
+/** The synthetic people, `batchSize` at a time, built only when the writer asks for the next batch. */
+function* seedBatches(opts: SeedOptions, batchSize: number): Generator<Seeded> {
   const rnd = random(opts.users * 7919 + 17);
-  const batchSize = opts.batchSize ?? 5000;
   const nowMs = opts.clock.now().getTime();
   const runTag = newId().slice(0, 6);
   for (let start = 0; start < opts.users; start += batchSize) {
@@ -140,19 +154,130 @@ export async function seedDirectory(
       );
     }
     const index = users.map(userIndexRows);
-    await db.transaction().execute(async (trx) => {
-      await insertChunked(trx, 'users', users as unknown as Record<string, unknown>[]);
-      await insertChunked(
-        trx,
-        'user_search_terms',
-        index.flatMap((x) => x.terms),
-      );
-      await insertChunked(
-        trx,
-        'user_identities',
-        index.flatMap((x) => x.identities),
-      );
-    });
-    opts.onProgress?.(Math.min(opts.users, start + batchSize));
+    yield { users, index, done: Math.min(opts.users, start + batchSize) };
   }
+}
+
+async function writeBatch(db: Kysely<Database>, { users, index }: Seeded, pg: boolean): Promise<void> {
+  await insertChunked(db, 'users', users as unknown as Record<string, unknown>[], pg);
+  await insertChunked(
+    db,
+    'user_search_terms',
+    index.flatMap((x) => x.terms),
+    pg,
+  );
+  await insertChunked(
+    db,
+    'user_identities',
+    index.flatMap((x) => x.identities),
+    pg,
+  );
+}
+
+/**
+ * Writes each batch while the next one is being built: on PostgreSQL the server inserts one batch
+ * while this process prepares the next, so both cores work.
+ */
+async function writePipelined(batches: Iterable<Seeded>, write: (batch: Seeded) => Promise<void>, onProgress?: (done: number) => void): Promise<void> {
+  const writing: { write: Promise<void>; done: number }[] = [];
+  try {
+    for (const batch of batches) {
+      const pending = write(batch);
+      pending.catch(() => {}); // awaited below; this only keeps a failure from being reported as unhandled first
+      writing.push({ write: pending, done: batch.done });
+      if (writing.length > 1) {
+        const earlier = writing.shift()!;
+        await earlier.write;
+        onProgress?.(earlier.done);
+      }
+    }
+    while (writing.length) {
+      await writing[0]!.write;
+      // Shift outside the optional call: `f?.(args)` skips its arguments when f is undefined, which looped forever.
+      const { done } = writing.shift()!;
+      onProgress?.(done);
+    }
+  } finally {
+    await Promise.allSettled(writing.map((w) => w.write));
+  }
+}
+
+const seededTables = ['users', 'user_search_terms', 'user_identities'];
+
+/** CREATE statements of the seeded tables' secondary indexes (not those behind a primary key or constraint). */
+async function secondaryIndexes(db: Kysely<Database>, pg: boolean): Promise<{ name: string; definition: string }[]> {
+  const tables = sql.join(seededTables.map((t) => sql.lit(t)));
+  const { rows } = pg
+    ? await sql<{ name: string; definition: string }>`
+        select c.relname as name, pg_get_indexdef(i.indexrelid) as definition
+        from pg_index i join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid
+        where t.relnamespace = current_schema()::regnamespace and t.relname in (${tables})
+          and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`.execute(db)
+    : // SQLite keeps the indexes that lead with a column referencing users: inserting several users
+      // in one statement makes it look for their child rows, a full scan of user_search_terms without one.
+      await sql<{ name: string; definition: string }>`
+        select m.name, m.sql as definition from sqlite_master m
+        where m.type = 'index' and m.sql is not null and m.tbl_name in (${tables})
+          and not exists (select 1 from pragma_index_info(m.name) c where c.seqno = 0 and c.name in (select "from" from pragma_foreign_key_list(m.tbl_name) where "table" = 'users'))`.execute(
+        db,
+      );
+  return rows;
+}
+
+export interface SeedOptions {
+  tenantId: string;
+  domain: string;
+  users: number;
+  guestRatio: number;
+  clock: Clock;
+  batchSize?: number;
+  onProgress?: (done: number) => void;
+}
+
+/** From this many people (and at least as many as the directory holds already) a seed rebuilds the indexes instead of updating them. */
+const BULK_LOAD_FROM = 50_000;
+
+/**
+ * Bulk-loads a synthetic directory of `users` people, `guestRatio` of them guests. For demos and
+ * benchmarks; the rows are the same shape the API writes.
+ *
+ * Small seeds go in batched transactions beside whatever else is running. A large seed runs as one
+ * transaction that drops the secondary indexes of the three tables, loads, and creates them again
+ * from their own definitions: inserting a user touched some 20 B-trees at random places (ids are
+ * random), and at a million users that made seeding several times slower than building each index
+ * once. While it runs the tables are locked (PostgreSQL) or the database is (SQLite); a failure or a
+ * crash rolls everything back.
+ */
+export async function seedDirectory(db: Kysely<Database>, opts: SeedOptions): Promise<void> {
+  const batchSize = opts.batchSize ?? 20_000;
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const existing = Number(
+    (
+      await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  // SQLite: a 1 GiB page cache while loading (the default 64 MiB re-reads the indexes from the OS
+  // for every batch), put back afterwards.
+  const cacheSize = pg ? null : (await sql<{ cache_size: number }>`pragma cache_size`.execute(db)).rows[0]!.cache_size;
+  if (!pg) await sql`pragma cache_size = -1048576`.execute(db);
+  try {
+    if (opts.users >= BULK_LOAD_FROM && opts.users >= existing) {
+      await db.transaction().execute(async (trx) => {
+        const indexes = await secondaryIndexes(trx, pg);
+        for (const i of indexes) await sql`drop index ${sql.id(i.name)}`.execute(trx);
+        await writePipelined(seedBatches(opts, batchSize), (batch) => writeBatch(trx, batch, pg), opts.onProgress);
+        if (pg) await sql`set local maintenance_work_mem = '512MB'`.execute(trx);
+        for (const i of indexes) await sql.raw(i.definition).execute(trx);
+      });
+    } else {
+      await writePipelined(seedBatches(opts, batchSize), (batch) => db.transaction().execute((trx) => writeBatch(trx, batch, pg)), opts.onProgress);
+    }
+  } finally {
+    if (cacheSize !== null) await sql`pragma cache_size = ${sql.raw(String(cacheSize))}`.execute(db);
+  }
+  // Statistics and the visibility map now, rather than from autovacuum while someone measures.
+  if (pg) await sql`vacuum (analyze) users, user_search_terms, user_identities`.execute(db);
 }

@@ -90,8 +90,10 @@ export async function findLiveUsers(db: Kysely<Database>, tenantId: string, ids:
   return db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
 }
 
-export function liveUsers(db: Kysely<Database>, tenantId: string): AnyQuery {
-  return db.selectFrom('users as u').selectAll('u').where('u.tenant_id', '=', tenantId).where('u.deleted_at', 'is', null);
+/** Live users of a tenant, with every column or only `columns` (lists read only what they return). */
+export function liveUsers(db: Kysely<Database>, tenantId: string, columns?: readonly (keyof UserRow)[]): AnyQuery {
+  const q = db.selectFrom('users as u').where('u.tenant_id', '=', tenantId).where('u.deleted_at', 'is', null);
+  return columns ? q.select(columns.map((c) => `u.${c}` as const)) : q.selectAll('u');
 }
 
 function searchCondition(alias: string, search: NonNullable<ODataQuery['search']>): RawBuilder<SqlBool> {
@@ -114,7 +116,7 @@ export function whereSearchMatches(query: AnyQuery, tenantId: string, search: No
 type SearchRow = UserRow & { _term: string; _field: string };
 
 /**
- * One page of `$search` results in search-index order (term, then id): an index range scan, so
+ * One page of `$search` results in search-index order (term, then id, then field): an index range scan, so
  * the cost does not grow with the directory. A user whose several words match is returned
  * once, at its smallest matching term; the other index rows of that user are skipped.
  */
@@ -125,11 +127,14 @@ export async function searchUsersPage(
   restrict: (q: AnyQuery) => AnyQuery,
   position: unknown[] | null,
   top: number,
+  columns?: readonly (keyof UserRow)[],
 ): Promise<Page<UserRow>> {
   const ranges = search.map((c) => ({ field: c.property, range: searchRange(c.value) }));
   const isCanonical = (row: SearchRow): boolean => {
     let best: [string, string] | null = null;
     for (const [field, column] of Object.entries(userSearchFields)) {
+      // Only fields the search names can match; folding the others' terms was a fifth of a page's time.
+      if (!ranges.some((r) => r.field === field)) continue;
       const max = field === 'displayName' ? 8 : field === 'mail' ? 4 : 1;
       for (const term of searchTerms(row[column] as string | null, max)) {
         if (!ranges.some((r) => r.field === field && term >= r.range[0] && term < r.range[1])) continue;
@@ -138,23 +143,27 @@ export async function searchUsersPage(
     }
     return best !== null && best[0] === row._term && best[1] === row._field;
   };
-  const order = { columns: ['t.term', 't.user_id'], direction: 'asc' as const };
+  // The field completes the key: a member whose mail and userPrincipalName are the same address has two
+  // index rows with one (term, user_id), and a batch cut between them must not skip the canonical one.
+  const order = { columns: ['t.term', 't.user_id', 't.field'], direction: 'asc' as const };
   const rows: UserRow[] = [];
   let after = position;
   for (;;) {
     let q: AnyQuery = db
       .selectFrom('user_search_terms as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
-      .selectAll('u')
       .select(['t.term as _term', 't.field as _field'])
       .where('t.tenant_id', '=', tenantId)
       .where(searchCondition('t', search))
       .where('u.deleted_at', 'is', null);
+    // isCanonical reads the searchable columns, whatever the caller asked for.
+    q = columns ? q.select([...new Set([...columns, 'id', ...Object.values(userSearchFields)])].map((c) => `u.${c}`)) : q.selectAll('u');
     q = restrict(q);
     if (after) q = q.where(keysetAfter(order, after));
     const batch = (await q
       .orderBy('t.term')
       .orderBy('t.user_id')
+      .orderBy('t.field')
       .limit(top + 1)
       .execute()) as SearchRow[];
     for (const row of batch) {
@@ -163,12 +172,12 @@ export async function searchUsersPage(
       if (rows.length > top) {
         rows.length = top;
         const last = rows[top - 1] as SearchRow;
-        return { rows, next: [last._term, last.id] };
+        return { rows, next: [last._term, last.id, last._field] };
       }
     }
     if (batch.length <= top) return { rows, next: null };
     const last = batch[batch.length - 1]!;
-    after = [last._term, last.id];
+    after = [last._term, last.id, last._field];
   }
 }
 

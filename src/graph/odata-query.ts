@@ -42,9 +42,12 @@ export function parseListQuery(entity: EntityDefinition, input: QueryInput): ODa
     if (key.startsWith('$') && !knownOptions.has(key.toLowerCase())) throw badRequest(`Query option '${key}' is not supported.`);
   }
   const get = (name: string): string | undefined => {
-    const v = q[name] ?? q[name.toLowerCase()];
+    // Option names are read in any casing, as the check above accepts them: a `$FILTER` that passed it and
+    // was then ignored answered every row. Two spellings of one option are a repeat.
+    const keys = Object.keys(q).filter((k) => k.toLowerCase() === name);
+    const v = keys.length === 1 ? q[keys[0]!] : keys.length > 1 ? [] : undefined;
     if (Array.isArray(v)) throw badRequest(`Query option '${name}' was specified more than once.`);
-    // No stored value holds U+0000 and PostgreSQL refuses it in text parameters, so refuse it here as bad input.
+    // PostgreSQL refuses U+0000 in text parameters; refusing it here answers the same 400 on both engines.
     if (typeof v === 'string' && v.includes('\u0000')) throw badRequest(`Query option '${name}' contains a NUL character.`);
     return v === undefined ? undefined : String(v);
   };

@@ -1,0 +1,182 @@
+// Shared pieces of the benchmarks: child processes (the server never shares the event loop
+// with the load generator), throw-away databases, autocannon runs, machine facts, and the
+// section of docs/benchmarks.md that each benchmark owns.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `node --import tsx FILE`: runs the TypeScript sources as they are, no build step needed. */
+export function nodeArgs(file: string, args: string[]): string[] {
+  return ['--import', 'tsx', path.join(repoRoot, file), ...args];
+}
+
+/** Runs a command to completion; rejects with its output when it fails. */
+export function runCommand(args: string[], env: NodeJS.ProcessEnv, onStderr?: (chunk: string) => void): Promise<{ stdout: string; seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      onStderr?.(c);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve({ stdout, seconds: (performance.now() - started) / 1000 });
+      else reject(new Error(`${args.join(' ')} exited with ${code}\n${stdout}\n${stderr.slice(-4000)}`));
+    });
+  });
+}
+
+export interface Server {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a long-running child and waits until it prints a line with its port (`:PORT`). */
+export function startServer(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let started = false;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const onData = (c: Buffer) => {
+      output += c.toString('utf8');
+      const m = ready.exec(output);
+      if (!started && m) {
+        started = true;
+        resolve({
+          url: `http://127.0.0.1:${m[1]}`,
+          pid: child.pid!,
+          async stop() {
+            if (child.exitCode === null) child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => {
+      // Warnings and errors of the server are worth seeing while it runs.
+      if (started) process.stderr.write(c);
+      else onData(c);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (!started) reject(new Error(`${args.join(' ')} exited with ${code} before it was ready:\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+/** A PostgreSQL database created for this run; `drop()` removes it (and any connection to it). */
+export async function createPgDatabase(adminUrl: string, name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = async (statement: string) => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
+}
+
+export interface Measurement {
+  p50: number;
+  p99: number;
+  /** Mean requests per second over the run. */
+  rps: number;
+  requests: number;
+  /** 1-minute load average when the measured run started. */
+  load: number;
+}
+
+/** One autocannon run; rejects when any response was not 2xx or a request failed. */
+async function cannon(url: string, headers: Record<string, string>, connections: number, duration: number) {
+  const result = await autocannon({ url, headers, connections, duration, pipelining: 1 });
+  if (result.non2xx || result.errors || result.timeouts)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  return result;
+}
+
+/** Warms the target up (JIT, caches), then measures it. Latencies are autocannon's (whole ms). */
+export async function measure(
+  url: string,
+  headers: Record<string, string>,
+  opts: { connections: number; duration: number; warmup: number },
+): Promise<Measurement> {
+  if (opts.warmup > 0) await cannon(url, headers, opts.connections, opts.warmup);
+  const load = loadavg()[0]!;
+  const r = await cannon(url, headers, opts.connections, opts.duration);
+  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, requests: r.requests.total, load };
+}
+
+/** 1-minute load average. */
+export const load1 = () => loadavg()[0]!;
+
+/** Waits (up to `maxSeconds`) until the 1-minute load average is below `below`; returns what it saw last. */
+export async function settle(below: number, maxSeconds: number, log: (m: string) => void): Promise<number> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  let l = load1();
+  while (l >= below && Date.now() < deadline) {
+    log(`load average ${l.toFixed(2)} ≥ ${below}; waiting`);
+    await new Promise((r) => setTimeout(r, 15_000));
+    l = load1();
+  }
+  return l;
+}
+
+/** The facts a reader needs to compare figures: cores, CPU, Node, and (when given) PostgreSQL. */
+export async function machineFacts(pgUrl: string | null): Promise<Record<string, string>> {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const facts: Record<string, string> = {
+    nproc: String((await import('node:os')).availableParallelism()),
+    CPU: model,
+    memory: `${Math.round((await import('node:os')).totalmem() / 2 ** 30)} GiB`,
+    'Node.js': process.version,
+  };
+  if (pgUrl) {
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    facts['PostgreSQL'] = ((await c.query('show server_version')).rows[0] as { server_version: string }).server_version;
+    await c.end();
+  }
+  const sqlite = (await import('better-sqlite3')).default;
+  const mem = new sqlite(':memory:');
+  facts['SQLite'] = (mem.prepare('select sqlite_version() as v').get() as { v: string }).v;
+  mem.close();
+  return facts;
+}
+
+/** Replaces (or appends) the part of `file` between this benchmark's markers, leaving the rest as it is. */
+export function writeSection(file: string, name: string, markdown: string): void {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${start}\n${markdown.trim()}\n${end}`;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures written by `npm run bench -- NAME`; each benchmark owns its section.\n';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, text);
+}
+
+/** A markdown table. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}

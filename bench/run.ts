@@ -1,0 +1,29 @@
+// `npm run bench -- NAME [options]`: runs one named benchmark. Each benchmark is a module
+// exporting `run(args)`; add new ones to this table.
+const benchmarks: Record<string, { description: string; load: () => Promise<{ run(args: string[]): Promise<void> }> }> = {
+  'users-list': {
+    description: 'GET /v1.0/users at 1,000,000 users (filter, deep page, $search, $count) against a bare Fastify route, on SQLite and PostgreSQL',
+    load: () => import('./users-list.js'),
+  },
+  invite: {
+    description: 'POST /v1.0/invitations per second (with email, outbox), concurrency 16, on SQLite and PostgreSQL',
+    load: () => import('./invite.js'),
+  },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name ? benchmarks[name] : undefined;
+if (!bench) {
+  console.error(
+    `Usage: npm run bench -- NAME [options]\n\nBenchmarks:\n${Object.entries(benchmarks)
+      .map(([n, b]) => `  ${n.padEnd(12)} ${b.description}`)
+      .join('\n')}`,
+  );
+  process.exit(name ? 1 : 0);
+}
+try {
+  await (await bench.load()).run(args);
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+}
