@@ -126,7 +126,7 @@ export async function run(argv: string[]): Promise<void> {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}.`,
     '',
-    `POST /v1.0/invitations with \`sendInvitationMessage: true\` (outbox transport), a new address per request, ${connections} connections for ${duration} s after a warm-up, served by \`foyer serve --no-worker\` in its own process. Each invitation commits the guest user and its search and identity rows, the invitation, the audit entry, the email and its delivery job in one transaction; the last column is the number of guests counted in the database afterwards (equal to invitations, audit entries, emails and jobs, or the run fails). Target: ≥ 1,500 invitations/s on SQLite.`,
+    `POST /v1.0/invitations with \`sendInvitationMessage: true\` (outbox transport), a new address per request, ${connections} connections for ${duration} s after a warm-up, served by \`foyer serve --no-worker\` in its own process. Each invitation commits the guest user and its search and identity rows, the invitation, the audit entry, the email and its delivery job in one transaction; the "guests committed" column is the number of guests counted in the database afterwards, warm-up included (equal to invitations, audit entries, emails and jobs, or the run fails). Target: ≥ 1,500 invitations/s on SQLite.`,
     '',
     table(['engine', 'invitations/s', 'p50 ms', 'p99 ms', 'requests', 'guests committed (all tables)', 'load avg at start'], rows),
   ].join('\n');
