@@ -24,6 +24,7 @@ import { createAuditService } from './audit/audit-log.service.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { createPoliciesService } from './tenancy/policies.service.js';
 import { registerPolicyRoutes } from './tenancy/policies.routes.js';
+import { createTransact } from './db/group-commit.js';
 import { createInvitationsService } from './invitations/invitations.service.js';
 import { createCollaborationPolicyService } from './invitations/collaboration-policy.js';
 import { registerInvitationRoutes } from './invitations/invitations.routes.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerPolicyRoutes(app, createPoliciesService(serviceDeps), ctx);
   const invitations = createInvitationsService({
     ...serviceDeps,
+    transact: createTransact(database.db, database.engine),
     settings: { inviteTtlDays: config.inviteTtlDays, invitesPerMinute: config.invitesPerMinute, mailFrom: config.mailFrom },
   });
   registerInvitationRoutes(app, invitations, createCollaborationPolicyService(serviceDeps), ctx);

@@ -47,8 +47,15 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
+  // Checkpoint every 64 MiB of log instead of 4 MiB: a checkpoint runs inside the commit that
+  // crosses the threshold, and a page changed many times between two checkpoints is copied once.
+  sqlite.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, engine: 'sqlite', close: () => db.destroy() };
+  return {
+    db,
+    engine: 'sqlite',
+    close: () => db.destroy(),
+  };
 }
 
 /**
@@ -59,7 +66,11 @@ function withStatementCache(sqlite: SqliteDatabase.Database, size = 500) {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string) {
+    prepare(text: string) {
+      // Kysely opens transactions with a deferred BEGIN; one that reads and then writes cannot
+      // wait for a checkpoint or another process and fails with SQLITE_BUSY at once. IMMEDIATE
+      // takes the write lock up front, where busy_timeout applies.
+      const sql = text === 'begin' ? 'begin immediate' : text;
       let statement = cache.get(sql);
       if (!statement) {
         statement = sqlite.prepare(sql);

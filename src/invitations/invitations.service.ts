@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, InvitationsTable } from '../db/schema.js';
+import type { Transact } from '../db/group-commit.js';
 import type { Engine } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
@@ -90,7 +91,15 @@ export const invitationEntity: EntityDefinition = {
   advancedQueryGating: false,
 };
 
-export function createInvitationsService(deps: { db: Kysely<Database>; engine: Engine; clock: Clock; secret: string; settings: InvitationSettings }) {
+export function createInvitationsService(deps: {
+  db: Kysely<Database>;
+  engine: Engine;
+  clock: Clock;
+  secret: string;
+  settings: InvitationSettings;
+  /** Invitations are the hot write path: they commit through the group-commit runner. */
+  transact: Transact;
+}) {
   const { db, clock, settings } = deps;
 
   const redeemUrl = (ctx: RequestContext, token: string) => `${ctx.baseUrl}/redeem?t=${token}`;
@@ -259,7 +268,7 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
     const now = clock.now().toISOString();
     const token = randomToken(32);
 
-    return db.transaction().execute(async (trx) => {
+    return deps.transact(async (trx) => {
       // One read of the organization serves the policy checks, the UPN and the email.
       const tenant = (await findTenant(trx, actor.tenantId))!;
       requireMayInvite(tenant, actor);
