@@ -29,12 +29,28 @@ import { createInvitationsService } from './invitations/invitations.service.js';
 import { createCollaborationPolicyService } from './invitations/collaboration-policy.js';
 import { registerInvitationRoutes } from './invitations/invitations.routes.js';
 import { registerOutboxRoutes } from './mail/outbox.routes.js';
+import { createBulkInvitationsService } from './invitations/bulk-invitations.service.js';
+import { registerBulkInvitationRoutes } from './invitations/bulk-invitations.routes.js';
 import { createRedemptionService } from './invitations/redemption.service.js';
 import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
 import { createOneTimeCodes } from './auth/one-time-codes.js';
 
+/** The settings bulk invitations read, in the API and in the job worker. */
+export type BulkConfigKeys = 'bulkMaxRows' | 'bulkMaxBytes' | 'mailRatePerSecond';
+
+/** The bulk invitations service for a process (its routes, or its job handler in the worker). */
+export function bulkInvitationsFor(database: DatabaseHandle, clock: Clock, config: Pick<Config, 'secret' | 'inviteTtlDays' | 'mailFrom' | BulkConfigKeys>) {
+  return createBulkInvitationsService({
+    db: database.db,
+    engine: database.engine,
+    clock,
+    secret: config.secret,
+    settings: { bulkMaxRows: config.bulkMaxRows, mailRatePerSecond: config.mailRatePerSecond, inviteTtlDays: config.inviteTtlDays, mailFrom: config.mailFrom },
+  });
+}
+
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom'>;
+  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys>;
   database: DatabaseHandle;
   clock: Clock;
   /** The organization this process serves. */
@@ -98,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     settings: { inviteTtlDays: config.inviteTtlDays, invitesPerMinute: config.invitesPerMinute, mailFrom: config.mailFrom },
   });
   registerInvitationRoutes(app, invitations, createCollaborationPolicyService(serviceDeps), ctx);
+  registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
   registerOutboxRoutes(app, database.db, config.secret, ctx);
   const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
   registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies });

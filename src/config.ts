@@ -25,6 +25,14 @@ export interface Config {
   inviteTtlDays: number;
   /** Invitations per inviter (person or API client) per minute; 0 turns the limit off. */
   invitesPerMinute: number;
+  /** Most lines one bulk invitation file may have. */
+  bulkMaxRows: number;
+  /** Largest bulk invitation file accepted, in bytes. */
+  bulkMaxBytes: number;
+  /** Invitation emails of a bulk upload sent per second. */
+  mailRatePerSecond: number;
+  /** How long a job stays claimed without progress before another worker may take it over. */
+  jobLockSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +97,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const invitesPerMinute = Number(env.FOYER_INVITE_RATE_PER_MINUTE ?? 1200);
   if (!Number.isInteger(invitesPerMinute) || invitesPerMinute < 0) problems.push('FOYER_INVITE_RATE_PER_MINUTE must be a whole number (0 turns the limit off)');
 
+  const wholeNumber = (name: string, fallback: number, min: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be a whole number of at least ${min}`);
+    return value;
+  };
+  const bulkMaxRows = wholeNumber('FOYER_BULK_MAX_ROWS', 500_000, 1);
+  const bulkMaxBytes = wholeNumber('FOYER_BULK_MAX_BYTES', 200 * 1024 * 1024, 1024);
+  const mailRatePerSecond = wholeNumber('FOYER_MAIL_RATE', 20, 1);
+  const jobLockSeconds = wholeNumber('FOYER_JOB_LOCK_SECONDS', 60, 1);
+
   if (problems.length) throw new ConfigError(problems);
   if (!secret) secret = readOrCreateSecret(dataDir);
 
@@ -110,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit,
     inviteTtlDays,
     invitesPerMinute,
+    bulkMaxRows,
+    bulkMaxBytes,
+    mailRatePerSecond,
+    jobLockSeconds,
   });
 }
 

@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from './config.js';
 import { openDatabase, migrateToLatest } from './db/database.js';
 import { systemClock } from './clock.js';
-import { buildApp } from './app.js';
+import { buildApp, bulkInvitationsFor } from './app.js';
 import { bootstrapOrganization } from './tenancy/bootstrap.js';
 import { createWorker } from './jobs/worker.js';
 import { directoryJobHandlers, scheduleRecurringJobs } from './jobs/directory-jobs.js';
@@ -29,8 +29,12 @@ export async function prepare(config: Config) {
 export function startWorker(database: Awaited<ReturnType<typeof prepare>>['database'], config: Config, logger?: { error(o: unknown, m?: string): void }) {
   const deleted = createDeletedItemsService({ db: database.db, engine: database.engine, clock: systemClock, secret: config.secret });
   const transport = createMailTransport(config.smtpUrl);
-  const handlers = { ...directoryJobHandlers(deleted, database.db, systemClock), ...mailJobHandlers(database.db, transport, systemClock) };
-  const worker = createWorker({ db: database.db, engine: database.engine, clock: systemClock, handlers, logger });
+  const handlers = {
+    ...directoryJobHandlers(deleted, database.db, systemClock),
+    ...mailJobHandlers(database.db, transport, systemClock),
+    ...bulkInvitationsFor(database, systemClock, config).handlers,
+  };
+  const worker = createWorker({ db: database.db, engine: database.engine, clock: systemClock, handlers, logger, lockMs: config.jobLockSeconds * 1000 });
   return {
     worker: { ...worker, stop: () => worker.stop().finally(() => transport.close()) },
     ready: scheduleRecurringJobs(database.db, systemClock).then(() => worker.start()),

@@ -17,7 +17,14 @@ describe('group commit', () => {
     await migrateToLatest(database.db);
     await database.db
       .insertInto('tenants')
-      .values({ id: 't', display_name: 'T', initial_domain: 't.test', created_at: '2026-11-01T00:00:00.000Z', authorization_policy: '{}' })
+      .values({
+        id: 't',
+        display_name: 'T',
+        initial_domain: 't.test',
+        created_at: '2026-11-01T00:00:00.000Z',
+        authorization_policy: '{}',
+        collaboration_policy: '{}',
+      })
       .execute();
     transact = createTransact(database.db, database.engine);
   });

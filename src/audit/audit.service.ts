@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { AuditLogTargetsTable, AuditLogsTable, Database } from '../db/schema.js';
+import type { Engine } from '../db/database.js';
+import { insertMany } from '../db/bulk-insert.js';
 import type { Actor } from '../auth/permissions.js';
 import { newId } from '../ids.js';
 
@@ -45,11 +47,26 @@ function initiatedBy(actor: Actor) {
  * Writes one audit entry inside the caller's transaction, so the entry exists exactly when the
  * change it describes does.
  */
-export async function recordAudit(trx: Kysely<Database>, actor: Actor, entry: AuditEntry, correlationId: string, at: string): Promise<void> {
-  const id = newId();
-  await trx
-    .insertInto('audit_logs')
-    .values({
+export function recordAudit(trx: Kysely<Database>, actor: Actor, entry: AuditEntry, correlationId: string, at: string): Promise<void> {
+  // A handful of rows: the VALUES form, which serves both engines.
+  return recordAudits(trx, 'sqlite', actor, [entry], correlationId, at);
+}
+
+/** Writes many audit entries by one actor in a few statements (bulk invitations). */
+export async function recordAudits(
+  trx: Kysely<Database>,
+  engine: Engine,
+  actor: Actor,
+  entries: readonly AuditEntry[],
+  correlationId: string,
+  at: string,
+): Promise<void> {
+  const initiator = JSON.stringify(initiatedBy(actor));
+  const logs: AuditLogsTable[] = [];
+  const targets: AuditLogTargetsTable[] = [];
+  for (const entry of entries) {
+    const id = newId();
+    logs.push({
       tenant_id: actor.tenantId,
       id,
       activity_at: at,
@@ -57,7 +74,7 @@ export async function recordAudit(trx: Kysely<Database>, actor: Actor, entry: Au
       category: entry.category,
       correlation_id: correlationId,
       initiator_id: actor.kind === 'app' ? actor.clientId : actor.userId,
-      initiated_by: JSON.stringify(initiatedBy(actor)),
+      initiated_by: initiator,
       logged_by_service: 'Core Directory',
       operation_type: entry.operationType,
       result: entry.result ?? 'success',
@@ -71,16 +88,14 @@ export async function recordAudit(trx: Kysely<Database>, actor: Actor, entry: Au
           modifiedProperties: t.modifiedProperties ?? [],
         })),
       ),
-    })
-    .execute();
-  // Filters compare ids case-insensitively (GUIDs arrive in either case), so the lookup column is folded;
-  // a non-GUID id such as 'authorizationPolicy' would otherwise never match.
-  const targetIds = [...new Set(entry.targets.map((t) => t.id.toLowerCase()))];
-  if (targetIds.length)
-    await trx
-      .insertInto('audit_log_targets')
-      .values(targetIds.map((target_id) => ({ tenant_id: actor.tenantId, audit_id: id, target_id, activity_at: at })))
-      .execute();
+    });
+    // Filters compare ids case-insensitively (GUIDs arrive in either case), so the lookup column is folded;
+    // a non-GUID id such as 'authorizationPolicy' would otherwise never match.
+    for (const target_id of new Set(entry.targets.map((t) => t.id.toLowerCase())))
+      targets.push({ tenant_id: actor.tenantId, audit_id: id, target_id, activity_at: at });
+  }
+  await insertMany(trx, engine, 'audit_logs', logs);
+  await insertMany(trx, engine, 'audit_log_targets', targets);
 }
 
 /** Old/new pairs for the properties that changed, in Graph's modifiedProperties form. */

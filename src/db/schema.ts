@@ -262,6 +262,52 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+export type BulkInvitationStatus = 'queued' | 'running' | 'completed' | 'cancelled';
+export type BulkRowStatus = 'pending' | 'succeeded' | 'failed' | 'alreadyInvited';
+
+export interface BulkInvitationsTable {
+  tenant_id: string;
+  id: string;
+  status: BulkInvitationStatus;
+  file_name: string;
+  created_by_id: string;
+  created_by_type: 'user' | 'app';
+  created_by_display_name: string;
+  created_by_upn: string | null;
+  correlation_id: string;
+  /** JSON {redirectUrl, language, groups: string[]}: the upload's defaults. */
+  options: string;
+  total: number;
+  processed: number;
+  succeeded: number;
+  failed: number;
+  already_invited: number;
+  /** When the last email this upload queued is due: its emails are spaced at the mail rate. */
+  mail_run_at: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+/** One line of an uploaded file, validated at upload; the job records its outcome. */
+export interface BulkInvitationRowsTable {
+  tenant_id: string;
+  bulk_id: string;
+  /** Line number in the file (1-based, counting the header lines). */
+  line: number;
+  email: string;
+  display_name: string | null;
+  redirect_url: string | null;
+  send_email: Bool;
+  message: string | null;
+  /** JSON string[] of group ids, resolved at upload. */
+  groups: string;
+  status: BulkRowStatus;
+  user_id: string | null;
+  invitation_id: string | null;
+  error_column: string | null;
+  reason: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -282,4 +328,6 @@ export interface Database {
   one_time_codes: OneTimeCodesTable;
   blocked_invitees: BlockedInviteesTable;
   rate_limits: RateLimitsTable;
+  bulk_invitations: BulkInvitationsTable;
+  bulk_invitation_rows: BulkInvitationRowsTable;
 }

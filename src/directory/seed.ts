@@ -1,7 +1,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
-import { userIndexRows, type UserRow } from './users.repository.js';
+import { insertUsers, userIndexRows, type UserRow } from './users.repository.js';
 import { newId } from '../ids.js';
 import { buildUserRow } from './user-row.js';
 
@@ -74,36 +74,6 @@ function random(seed: number) {
   };
 }
 
-async function insertChunked<T extends keyof Database>(db: Kysely<Database>, table: T, rows: Record<string, unknown>[], pg: boolean): Promise<void> {
-  if (rows.length === 0) return;
-  if (pg) return insertUnnest(db, table, rows);
-  // Stay under SQLite's bound-parameter limit (32766).
-  const perStatement = Math.max(1, Math.floor(30000 / Object.keys(rows[0]!).length));
-  for (let i = 0; i < rows.length; i += perStatement)
-    await db
-      .insertInto(table)
-      .values(rows.slice(i, i + perStatement) as never)
-      .execute();
-}
-
-/**
- * PostgreSQL: `insert ... select * from unnest($1::text[], ...)`, one array per column, instead of
- * a VALUES list of ~30,000 scalar parameters: one small statement to parse and plan per 10,000
- * rows, and less work building it here (about 10 % less CPU in all, measured at 100,000 users).
- */
-async function insertUnnest(db: Kysely<Database>, table: string, rows: Record<string, unknown>[]): Promise<void> {
-  const columns = Object.keys(rows[0]!);
-  for (let i = 0; i < rows.length; i += 10_000) {
-    const chunk = rows.slice(i, i + 10_000);
-    const arrays = columns.map((c) => {
-      const values = chunk.map((r) => r[c] ?? null);
-      const type = values.some((v) => typeof v === 'number') ? 'int8' : 'text';
-      return sql`${values}::${sql.raw(type)}[]`;
-    });
-    await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})`.execute(db);
-  }
-}
-
 type Seeded = { users: UserRow[]; index: ReturnType<typeof userIndexRows>[]; done: number };
 
 /** The synthetic people, `batchSize` at a time, built only when the writer asks for the next batch. */
@@ -158,20 +128,8 @@ function* seedBatches(opts: SeedOptions, batchSize: number): Generator<Seeded> {
   }
 }
 
-async function writeBatch(db: Kysely<Database>, { users, index }: Seeded, pg: boolean): Promise<void> {
-  await insertChunked(db, 'users', users as unknown as Record<string, unknown>[], pg);
-  await insertChunked(
-    db,
-    'user_search_terms',
-    index.flatMap((x) => x.terms),
-    pg,
-  );
-  await insertChunked(
-    db,
-    'user_identities',
-    index.flatMap((x) => x.identities),
-    pg,
-  );
+function writeBatch(db: Kysely<Database>, { users, index }: Seeded, pg: boolean): Promise<void> {
+  return insertUsers(db, pg ? 'postgres' : 'sqlite', users, index);
 }
 
 /**

@@ -19,7 +19,7 @@ import { buildUserRow } from '../directory/user-row.js';
 import { findLiveUsers, insertUser, updateUser, type UserRow } from '../directory/users.repository.js';
 import { addRelations, existingRelations, findGroup } from '../directory/groups.repository.js';
 import { findTenant, type Tenant } from '../tenancy/tenants.service.js';
-import { queueMail } from '../mail/mail-queue.js';
+import { queueMail, type QueuedMail } from '../mail/mail-queue.js';
 import { invitationMail, pickLanguage } from '../mail/templates.js';
 import { domainAllowed, domainBlocked } from './collaboration-policy.js';
 import type { FoyerInvitationBody } from './invitations.schemas.js';
@@ -37,8 +37,8 @@ export interface InvitationSettings {
 
 const notAllowed = () => forbidden('Guest invitations not allowed for your company.');
 
-/** Graph's `invitedUserEmailAddress` check plus Foyer's block list and domain policy. */
-function guestUpn(email: string, domain: string) {
+/** A guest's sign-in name and mail nickname, as Entra makes them: ana_partner.test#EXT#@contoso.test. */
+export function guestUpn(email: string, domain: string) {
   const local = `${email.replace('@', '_')}#EXT#`;
   return { userPrincipalName: `${local}@${domain}`, mailNickname: local };
 }
@@ -91,6 +91,98 @@ export const invitationEntity: EntityDefinition = {
   advancedQueryGating: false,
 };
 
+/** `allowInvitesFrom`: none (nobody), admins and Guest Inviters, plus members, plus guests (everyone). */
+export function requireMayInvite(tenant: Tenant, actor: Actor): void {
+  const policy = tenant.authorizationPolicy;
+  if (policy.allowInvitesFrom === 'none') throw notAllowed();
+  if (actor.kind === 'app') {
+    if (!can(actor, 'users.invite')) throw forbidden();
+    return;
+  }
+  if (can(actor, 'users.invite')) return; // Global Administrator, User Administrator, Guest Inviter
+  if (actor.userType === 'Member' && (policy.allowInvitesFrom === 'adminsGuestInvitersAndAllMembers' || policy.allowInvitesFrom === 'everyone')) return;
+  if (actor.userType === 'Guest' && policy.allowInvitesFrom === 'everyone') return;
+  throw notAllowed();
+}
+
+export const redeemLink = (baseUrl: string, token: string) => `${baseUrl}/redeem?t=${token}`;
+
+/** The invitation email for `invitation`, in the invitation's or the guest's language. */
+export function invitationMessage(args: {
+  baseUrl: string;
+  tenant: Tenant;
+  invitation: InvitationRow;
+  user: Pick<UserRow, 'preferred_language'>;
+  token: string;
+  mailFrom: string;
+}): QueuedMail {
+  const { invitation: inv, token } = args;
+  const rendered = invitationMail({
+    lang: pickLanguage(inv.message_language, args.user.preferred_language),
+    inviterName: inv.inviter_display_name,
+    orgName: args.tenant.displayName,
+    customMessage: inv.message_body,
+    redeemUrl: redeemLink(args.baseUrl, token),
+    blockUrl: `${args.baseUrl}/redeem/block?t=${token}`,
+  });
+  return {
+    tenantId: inv.tenant_id,
+    kind: 'invitation',
+    invitationId: inv.id,
+    from: args.mailFrom,
+    to: [inv.invited_email],
+    cc: (JSON.parse(inv.cc_recipients) as { address: string }[]).map((c) => c.address),
+    replyTo: inv.inviter_email,
+    ...rendered,
+  };
+}
+
+/** A new pending invitation of `email` for the user `userId`, its link valid until `expiresAt`. */
+export function newInvitationRow(a: {
+  actor: Actor;
+  inviterEmail: string | null;
+  userId: string;
+  email: string;
+  redirectUrl: string;
+  message: string | null;
+  language: string | null;
+  cc: { address: string }[];
+  send: boolean;
+  source: InvitationSource;
+  token: string;
+  expiresAt: string;
+  resetRedemption: boolean;
+  now: string;
+}): InvitationRow {
+  return {
+    tenant_id: a.actor.tenantId,
+    id: newId(),
+    user_id: a.userId,
+    invited_email: a.email,
+    invited_email_lower: a.email.toLowerCase(),
+    inviter_id: a.actor.kind === 'app' ? a.actor.clientId : a.actor.userId,
+    inviter_type: a.actor.kind,
+    inviter_display_name: a.actor.displayName,
+    inviter_email: a.inviterEmail,
+    redirect_url: a.redirectUrl,
+    message_body: a.message,
+    message_language: a.language,
+    cc_recipients: JSON.stringify(a.cc),
+    send_message: a.send ? 1 : 0,
+    source: a.source,
+    status: 'PendingAcceptance',
+    token_hash: hashToken(a.token),
+    token_expires_at: a.expiresAt,
+    reset_redemption: a.resetRedemption ? 1 : 0,
+    created_at: a.now,
+    last_sent_at: a.send ? a.now : null,
+    send_count: a.send ? 1 : 0,
+    delivery_state: a.send ? 'queued' : 'notRequested',
+    accepted_at: null,
+    revoked_at: null,
+  };
+}
+
 export function createInvitationsService(deps: {
   db: Kysely<Database>;
   engine: Engine;
@@ -102,22 +194,7 @@ export function createInvitationsService(deps: {
 }) {
   const { db, clock, settings } = deps;
 
-  const redeemUrl = (ctx: RequestContext, token: string) => `${ctx.baseUrl}/redeem?t=${token}`;
-  const blockUrl = (ctx: RequestContext, token: string) => `${ctx.baseUrl}/redeem/block?t=${token}`;
-
-  /** `allowInvitesFrom`: none (nobody), admins and Guest Inviters, plus members, plus guests (everyone). */
-  function requireMayInvite(tenant: Tenant, actor: Actor): void {
-    const policy = tenant.authorizationPolicy;
-    if (policy.allowInvitesFrom === 'none') throw notAllowed();
-    if (actor.kind === 'app') {
-      if (!can(actor, 'users.invite')) throw forbidden();
-      return;
-    }
-    if (can(actor, 'users.invite')) return; // Global Administrator, User Administrator, Guest Inviter
-    if (actor.userType === 'Member' && (policy.allowInvitesFrom === 'adminsGuestInvitersAndAllMembers' || policy.allowInvitesFrom === 'everyone')) return;
-    if (actor.userType === 'Guest' && policy.allowInvitesFrom === 'everyone') return;
-    throw notAllowed();
-  }
+  const redeemUrl = (ctx: RequestContext, token: string) => redeemLink(ctx.baseUrl, token);
 
   function shapeGraphInvitation(ctx: RequestContext, inv: InvitationRow, user: UserRow, token: string, body: FoyerInvitationBody, sponsors: { id: string }[]) {
     return {
@@ -174,30 +251,7 @@ export function createInvitationsService(deps: {
     token: string,
     now: string,
   ) {
-    const lang = pickLanguage(inv.message_language, user.preferred_language);
-    const rendered = invitationMail({
-      lang,
-      inviterName: inv.inviter_display_name,
-      orgName: tenant.displayName,
-      customMessage: inv.message_body,
-      redeemUrl: redeemUrl(ctx, token),
-      blockUrl: blockUrl(ctx, token),
-    });
-    const cc = (JSON.parse(inv.cc_recipients) as { address: string }[]).map((c) => c.address);
-    await queueMail(
-      trx,
-      {
-        tenantId: ctx.actor.tenantId,
-        kind: 'invitation',
-        invitationId: inv.id,
-        from: settings.mailFrom,
-        to: [inv.invited_email],
-        cc,
-        replyTo: inv.inviter_email,
-        ...rendered,
-      },
-      now,
-    );
+    await queueMail(trx, invitationMessage({ baseUrl: ctx.baseUrl, tenant, invitation: inv, user, token, mailFrom: settings.mailFrom }), now);
   }
 
   /** Sponsors: up to five users or groups; by default the person who invites. */
@@ -384,33 +438,22 @@ export function createInvitationsService(deps: {
         .where('status', '=', 'PendingAcceptance')
         .execute();
       const send = body.sendInvitationMessage === true;
-      const invitation: InvitationRow = {
-        tenant_id: actor.tenantId,
-        id: newId(),
-        user_id: user.id,
-        invited_email: email,
-        invited_email_lower: emailLower,
-        inviter_id: actor.kind === 'app' ? actor.clientId : actor.userId,
-        inviter_type: actor.kind,
-        inviter_display_name: actor.displayName,
-        inviter_email: await inviterEmail(trx, actor),
-        redirect_url: redirect.toString(),
-        message_body: body.invitedUserMessageInfo?.customizedMessageBody ?? null,
-        message_language: body.invitedUserMessageInfo?.messageLanguage ?? null,
-        cc_recipients: JSON.stringify(cc),
-        send_message: send ? 1 : 0,
+      const invitation = newInvitationRow({
+        actor,
+        inviterEmail: await inviterEmail(trx, actor),
+        userId: user.id,
+        email,
+        redirectUrl: redirect.toString(),
+        message: body.invitedUserMessageInfo?.customizedMessageBody ?? null,
+        language: body.invitedUserMessageInfo?.messageLanguage ?? null,
+        cc,
+        send,
         source,
-        status: 'PendingAcceptance',
-        token_hash: hashToken(token),
-        token_expires_at: new Date(clock.now().getTime() + settings.inviteTtlDays * 86_400_000).toISOString(),
-        reset_redemption: body.resetRedemption ? 1 : 0,
-        created_at: now,
-        last_sent_at: send ? now : null,
-        send_count: send ? 1 : 0,
-        delivery_state: send ? 'queued' : 'notRequested',
-        accepted_at: null,
-        revoked_at: null,
-      };
+        token,
+        expiresAt: new Date(clock.now().getTime() + settings.inviteTtlDays * 86_400_000).toISOString(),
+        resetRedemption: body.resetRedemption === true,
+        now,
+      });
       await trx.insertInto('invitations').values(invitation).execute();
       await recordAudit(
         trx,

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, JobsTable } from '../db/schema.js';
 import type { Engine } from '../db/database.js';
 import { newId } from '../ids.js';
+import { insertMany } from '../db/bulk-insert.js';
 
 export interface NewJob {
   type: string;
@@ -13,26 +14,43 @@ export interface NewJob {
   singletonKey?: string;
 }
 
+const jobRow = (job: NewJob, now: string): JobsTable => ({
+  id: newId(),
+  tenant_id: job.tenantId ?? null,
+  type: job.type,
+  payload: JSON.stringify(job.payload ?? {}),
+  status: 'queued',
+  attempts: 0,
+  max_attempts: job.maxAttempts ?? 10,
+  run_at: job.runAt,
+  locked_until: null,
+  locked_by: null,
+  last_error: null,
+  singleton_key: job.singletonKey ?? null,
+  created_at: now,
+  completed_at: null,
+});
+
 /** Adds a job in the caller's transaction, so it exists exactly when the change that causes it does. */
 export async function enqueueJob(trx: Kysely<Database>, job: NewJob, now: string): Promise<void> {
-  let q = trx.insertInto('jobs').values({
-    id: newId(),
-    tenant_id: job.tenantId ?? null,
-    type: job.type,
-    payload: JSON.stringify(job.payload ?? {}),
-    status: 'queued',
-    attempts: 0,
-    max_attempts: job.maxAttempts ?? 10,
-    run_at: job.runAt,
-    locked_until: null,
-    locked_by: null,
-    last_error: null,
-    singleton_key: job.singletonKey ?? null,
-    created_at: now,
-    completed_at: null,
-  });
+  let q = trx.insertInto('jobs').values(jobRow(job, now));
   if (job.singletonKey) q = q.onConflict((oc) => oc.column('singleton_key').doNothing());
   await q.execute();
+}
+
+/** Adds many jobs (without singleton keys) in the caller's transaction, in a few statements. */
+export async function enqueueJobs(trx: Kysely<Database>, engine: Engine, jobs: readonly NewJob[], now: string): Promise<void> {
+  await insertMany(
+    trx,
+    engine,
+    'jobs',
+    jobs.map((j) => jobRow(j, now)),
+  );
+}
+
+/** Keeps a long job's claim: another worker may take a job over only once its lock has expired. */
+export async function extendJobLock(db: Kysely<Database>, id: string, workerId: string, lockUntil: string): Promise<void> {
+  await db.updateTable('jobs').set({ locked_until: lockUntil }).where('id', '=', id).where('locked_by', '=', workerId).execute();
 }
 
 /**

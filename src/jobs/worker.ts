@@ -4,7 +4,7 @@ import type { Database, JobsTable } from '../db/schema.js';
 import type { Engine } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
-import { claimJobs, completeJob, failJob, rescheduleJob } from './jobs.repository.js';
+import { claimJobs, completeJob, extendJobLock, failJob, rescheduleJob } from './jobs.repository.js';
 
 /** What a handler may ask for after it ran: a recurring job names its next run. */
 export interface JobOutcome {
@@ -15,7 +15,15 @@ export interface JobOutcome {
  * A job handler. Delivery is at-least-once (a worker can die after the work and before the
  * completion is written), so every handler must be idempotent.
  */
-export type JobHandler = (job: { id: string; tenantId: string | null; payload: unknown; attempt: number; lastAttempt: boolean }) => Promise<JobOutcome | void>;
+export type JobHandler = (job: {
+  id: string;
+  tenantId: string | null;
+  payload: unknown;
+  attempt: number;
+  lastAttempt: boolean;
+  /** A long job calls this as it makes progress, so its claim does not expire under it. */
+  extendLock(): Promise<void>;
+}) => Promise<JobOutcome | void>;
 
 export interface WorkerOptions {
   db: Kysely<Database>;
@@ -62,6 +70,7 @@ export function createWorker(options: WorkerOptions): Worker {
         payload: JSON.parse(job.payload),
         attempt: job.attempts,
         lastAttempt: job.attempts >= job.max_attempts,
+        extendLock: () => extendJobLock(db, job.id, workerId, new Date(clock.now().getTime() + lockMs).toISOString()),
       });
       if (outcome?.nextRunAt) await rescheduleJob(db, job.id, workerId, outcome.nextRunAt);
       else await completeJob(db, job.id, workerId, now());

@@ -3,7 +3,9 @@ import type { Database, MailMessagesTable } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { MailTransport } from './transport.js';
 import type { JobHandler } from '../jobs/worker.js';
-import { enqueueJob } from '../jobs/jobs.repository.js';
+import { enqueueJobs } from '../jobs/jobs.repository.js';
+import type { Engine } from '../db/database.js';
+import { insertMany } from '../db/bulk-insert.js';
 import { newId } from '../ids.js';
 import { recordAudit, systemActor } from '../audit/audit.service.js';
 
@@ -28,30 +30,38 @@ export interface QueuedMail {
  * exactly when the change that causes it does, and is delivered after the commit.
  */
 export async function queueMail(trx: Kysely<Database>, mail: QueuedMail, now: string): Promise<string> {
-  const id = newId();
-  await trx
-    .insertInto('mail_messages')
-    .values({
-      tenant_id: mail.tenantId,
-      id,
-      invitation_id: mail.invitationId ?? null,
-      kind: mail.kind,
-      from_address: mail.from,
-      to_addresses: JSON.stringify(mail.to),
-      cc_addresses: JSON.stringify(mail.cc ?? []),
-      reply_to: mail.replyTo ?? null,
-      subject: mail.subject,
-      text_body: mail.text,
-      html_body: mail.html,
-      created_at: now,
-      status: 'queued',
-      attempts: 0,
-      last_error: null,
-      sent_at: null,
-    })
-    .execute();
-  await enqueueJob(trx, { type: SEND_MAIL_JOB, tenantId: mail.tenantId, payload: { mailId: id }, runAt: now, maxAttempts: 12 }, now);
-  return id;
+  const [id] = await queueMails(trx, 'sqlite', [{ mail, runAt: now }], now);
+  return id!;
+}
+
+/** Stores many messages and their delivery jobs in a few statements; each is sent at its `runAt`. */
+export async function queueMails(trx: Kysely<Database>, engine: Engine, mails: readonly { mail: QueuedMail; runAt: string }[], now: string): Promise<string[]> {
+  const rows: MailMessagesTable[] = mails.map(({ mail }) => ({
+    tenant_id: mail.tenantId,
+    id: newId(),
+    invitation_id: mail.invitationId ?? null,
+    kind: mail.kind,
+    from_address: mail.from,
+    to_addresses: JSON.stringify(mail.to),
+    cc_addresses: JSON.stringify(mail.cc ?? []),
+    reply_to: mail.replyTo ?? null,
+    subject: mail.subject,
+    text_body: mail.text,
+    html_body: mail.html,
+    created_at: now,
+    status: 'queued',
+    attempts: 0,
+    last_error: null,
+    sent_at: null,
+  }));
+  await insertMany(trx, engine, 'mail_messages', rows);
+  await enqueueJobs(
+    trx,
+    engine,
+    rows.map((m, i) => ({ type: SEND_MAIL_JOB, tenantId: m.tenant_id, payload: { mailId: m.id }, runAt: mails[i]!.runAt, maxAttempts: 12 })),
+    now,
+  );
+  return rows.map((m) => m.id);
 }
 
 /** Delivers one queued message; a message already sent is not sent again. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, bulkInvitationsFor } from '../../src/app.js';
 import { openDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
 import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
 import { createAuthService } from '../../src/auth/auth.service.js';
@@ -68,6 +68,9 @@ export async function openTestDatabase(): Promise<DatabaseHandle & { destroy(): 
 export const ADMIN_PASSWORD = 'Adm1n-Passw0rd!';
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
+/** Bulk invitation settings of test apps: small limits, so the limits are reachable in tests. */
+export const testBulkConfig = { bulkMaxRows: 50_000, bulkMaxBytes: 8 * 1024 * 1024, mailRatePerSecond: 1000 };
+
 export interface TestApp {
   app: FastifyInstance;
   database: DatabaseHandle;
@@ -108,6 +111,7 @@ export async function createTestApp(options: { baseUrl?: string | null; invitesP
     inviteTtlDays: 30,
     invitesPerMinute: options.invitesPerMinute ?? 1200,
     mailFrom: 'Contoso <no-reply@contoso.test>',
+    ...testBulkConfig,
   };
   const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false });
   const auth = createAuthService({ db: database.db, clock, secret: TEST_SECRET });
@@ -242,7 +246,11 @@ export async function runJobs(t: TestApp, transport?: import('../../src/mail/tra
     db: t.database.db,
     engine: t.database.engine,
     clock: t.clock,
-    handlers: mailJobHandlers(t.database.db, transport ?? createMailTransport(null), t.clock),
+    handlers: {
+      ...mailJobHandlers(t.database.db, transport ?? createMailTransport(null), t.clock),
+      ...bulkInvitationsFor(t.database, t.clock, { secret: TEST_SECRET, inviteTtlDays: 30, mailFrom: 'Contoso <no-reply@contoso.test>', ...testBulkConfig })
+        .handlers,
+    },
   });
   return worker.runDue();
 }
