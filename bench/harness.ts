@@ -11,8 +11,13 @@ import pg from 'pg';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** `node --import tsx FILE`: runs the TypeScript sources as they are, no build step needed. */
+/**
+ * Node arguments that run FILE: Foyer's own sources as the built JavaScript that `npm start`
+ * runs (bench/run.ts builds first; compiling TypeScript on the fly would be measured too), the
+ * benchmark's helpers through tsx.
+ */
 export function nodeArgs(file: string, args: string[]): string[] {
+  if (file.startsWith('src/')) return [path.join(repoRoot, 'dist', file.replace(/\.ts$/, '.js')), ...args];
   return ['--import', 'tsx', path.join(repoRoot, file), ...args];
 }
 

@@ -255,7 +255,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
     let total = 0;
     const groupReferences = new Set<string>();
     try {
-      for await (const line of readBulkFile(file.open(), settings.bulkMaxRows, (f) => (format = f))) {
+      for await (const line of readBulkFile(file.open, settings.bulkMaxRows, (f) => (format = f))) {
         total++;
         for (const ref of line.groups.split(';')) if (ref.trim()) groupReferences.add(ref.trim());
         if (groupReferences.size > 10_000) throw badRequest('The file names more than 10,000 different groups.');
@@ -296,7 +296,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       let failed = 0;
       let chunk: LineRow[] = [];
       await trx.insertInto('bulk_invitations').values(bulk).execute();
-      for await (const line of readBulkFile(file.open(), settings.bulkMaxRows)) {
+      for await (const line of readBulkFile(file.open, settings.bulkMaxRows)) {
         const row = validateLine(line, format, context, bulk.id);
         if (row.status === 'failed') failed++;
         chunk.push(row);
@@ -587,6 +587,8 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       const started = Date.now();
       while (await inviteNextLines(bulkId)) {
         await job.extendLock();
+        // On SQLite a batch never waits for I/O; let the event loop serve requests between batches.
+        await new Promise((resolve) => setImmediate(resolve));
         if (Date.now() - started > SLICE_MS) return { nextRunAt: clock.now().toISOString() };
       }
     },
