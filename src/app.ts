@@ -31,6 +31,11 @@ import { registerOutboxRoutes } from './mail/outbox.routes.js';
 import { createRedemptionService } from './invitations/redemption.service.js';
 import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
 import { createOneTimeCodes } from './auth/one-time-codes.js';
+import { createApplicationsService } from './apps/applications.service.js';
+import { createAssignmentsService } from './apps/assignments.service.js';
+import { registerAppRoutes } from './apps/apps.routes.js';
+import { createOidc } from './apps/oidc-provider.js';
+import { registerOidcRoutes } from './apps/oidc.routes.js';
 
 export interface AppDeps {
   config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom'>;
@@ -38,6 +43,8 @@ export interface AppDeps {
   clock: Clock;
   /** The organization this process serves. */
   tenantId: string;
+  /** How often the OpenID Connect provider looks for rotated signing keys (ms, default a minute). */
+  oidcKeyCheckIntervalMs?: number;
   logger?: boolean;
 }
 
@@ -91,14 +98,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRoleRoutes(app, createRolesService(serviceDeps), ctx);
   registerAuditRoutes(app, createAuditService(serviceDeps), ctx);
   registerPolicyRoutes(app, createPoliciesService(serviceDeps), ctx);
+  const appAssignments = createAssignmentsService({ ...serviceDeps, users });
+  registerAppRoutes(app, { applications: createApplicationsService(serviceDeps), assignments: appAssignments }, ctx);
   const invitations = createInvitationsService({
     ...serviceDeps,
+    apps: appAssignments,
     settings: { inviteTtlDays: config.inviteTtlDays, invitesPerMinute: config.invitesPerMinute, mailFrom: config.mailFrom },
   });
   registerInvitationRoutes(app, invitations, createCollaborationPolicyService(serviceDeps), ctx);
   registerOutboxRoutes(app, database.db, config.secret, ctx);
   const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
-  registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies });
+  registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies, myApps: appAssignments.myApps });
+  const oidc = createOidc({
+    db: database.db,
+    clock,
+    secret: config.secret,
+    tenantId: deps.tenantId,
+    auth,
+    secureCookies,
+    keyCheckIntervalMs: deps.oidcKeyCheckIntervalMs,
+  });
+  await registerOidcRoutes(app, { oidc, auth, redemption, db: database.db, tenantId: deps.tenantId, baseUrl: config.baseUrl, secureCookies });
 
   app.get('/healthz', { config: { anonymous: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { anonymous: true }, schema: { hide: true } }, async (_req, reply) => {

@@ -22,6 +22,7 @@ import { queueMail } from '../mail/mail-queue.js';
 import { invitationMail, pickLanguage } from '../mail/templates.js';
 import { domainAllowed, domainBlocked } from './collaboration-policy.js';
 import type { FoyerInvitationBody } from './invitations.schemas.js';
+import type { AssignmentsService } from '../apps/assignments.service.js';
 
 export type InvitationRow = Selectable<InvitationsTable>;
 export type InvitationSource = 'directory' | 'bulk' | 'teams' | 'sharepoint' | 'api';
@@ -90,7 +91,15 @@ export const invitationEntity: EntityDefinition = {
   advancedQueryGating: false,
 };
 
-export function createInvitationsService(deps: { db: Kysely<Database>; engine: Engine; clock: Clock; secret: string; settings: InvitationSettings }) {
+export function createInvitationsService(deps: {
+  db: Kysely<Database>;
+  engine: Engine;
+  clock: Clock;
+  secret: string;
+  settings: InvitationSettings;
+  /** Gives invited guests access to applications (`apps` of the Foyer invitation). */
+  apps?: Pick<AssignmentsService, 'resolveForInvite' | 'assignInvitedGuest'>;
+}) {
   const { db, clock, settings } = deps;
 
   const redeemUrl = (ctx: RequestContext, token: string) => `${ctx.baseUrl}/redeem?t=${token}`;
@@ -367,6 +376,10 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
         );
       }
 
+      const apps = deps.apps
+        ? await deps.apps.assignInvitedGuest(trx, actor, user, await deps.apps.resolveForInvite(trx, actor, body.apps), ctx.correlationId, now)
+        : [];
+
       // A re-invitation of someone still pending replaces the earlier link: one valid link per guest.
       await trx
         .updateTable('invitations')
@@ -424,7 +437,7 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
         now,
       );
       if (send) await queueInvitationMail(trx, ctx, tenant, invitation, user, token, now);
-      return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups };
+      return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups, apps };
     });
   }
 
@@ -475,6 +488,7 @@ export function createInvitationsService(deps: { db: Kysely<Database>; engine: E
         '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#foyer/invitations/$entity`,
         ...shapeFoyerInvitation(ctx, { ...r.invitation, user_principal_name: r.user.user_principal_name, display_name: r.user.display_name }, r.token),
         groups: r.groups.map((g) => ({ id: g.id, displayName: g.display_name })),
+        apps: r.apps,
       };
     },
 
