@@ -246,7 +246,6 @@ export function createAssignmentsService(deps: { db: Kysely<Database>; clock: Cl
   async function readableUser(actor: Actor, key: string): Promise<UserRow> {
     const user = await deps.users.readableUser(actor, key);
     if (isGuest(actor) && actor.userId !== user.id && actor.guestAccess !== guestAccessLevels.sameAsMembers) throw forbidden();
-    if (!isGuest(actor) && actor.kind === 'app' && !can(actor, 'users.read') && !can(actor, 'appAssignments.read')) throw forbidden();
     return user;
   }
 
