@@ -34,6 +34,11 @@ import { registerBulkInvitationRoutes } from './invitations/bulk-invitations.rou
 import { createRedemptionService } from './invitations/redemption.service.js';
 import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
 import { createOneTimeCodes } from './auth/one-time-codes.js';
+import { createApplicationsService } from './apps/applications.service.js';
+import { createAssignmentsService } from './apps/assignments.service.js';
+import { registerAppRoutes } from './apps/apps.routes.js';
+import { createOidc } from './apps/oidc-provider.js';
+import { registerOidcRoutes } from './apps/oidc.routes.js';
 
 /** The settings bulk invitations read, in the API and in the job worker. */
 export type BulkConfigKeys = 'bulkMaxRows' | 'bulkMaxBytes' | 'mailRatePerSecond';
@@ -55,6 +60,8 @@ export interface AppDeps {
   clock: Clock;
   /** The organization this process serves. */
   tenantId: string;
+  /** How often the OpenID Connect provider looks for rotated signing keys (ms, default a minute). */
+  oidcKeyCheckIntervalMs?: number;
   logger?: boolean;
 }
 
@@ -108,16 +115,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRoleRoutes(app, createRolesService(serviceDeps), ctx);
   registerAuditRoutes(app, createAuditService(serviceDeps), ctx);
   registerPolicyRoutes(app, createPoliciesService(serviceDeps), ctx);
+  const appAssignments = createAssignmentsService({ ...serviceDeps, users });
+  registerAppRoutes(app, { applications: createApplicationsService(serviceDeps), assignments: appAssignments }, ctx);
   const invitations = createInvitationsService({
     ...serviceDeps,
     transact: createTransact(database.db, database.engine),
+    apps: appAssignments,
     settings: { inviteTtlDays: config.inviteTtlDays, invitesPerMinute: config.invitesPerMinute, mailFrom: config.mailFrom },
   });
   registerInvitationRoutes(app, invitations, createCollaborationPolicyService(serviceDeps), ctx);
   registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
   registerOutboxRoutes(app, database.db, config.secret, ctx);
   const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
-  registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies });
+  registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies, myApps: appAssignments.myApps });
+  const oidc = createOidc({
+    db: database.db,
+    clock,
+    secret: config.secret,
+    tenantId: deps.tenantId,
+    auth,
+    secureCookies,
+    keyCheckIntervalMs: deps.oidcKeyCheckIntervalMs,
+  });
+  await registerOidcRoutes(app, { oidc, auth, redemption, db: database.db, tenantId: deps.tenantId, baseUrl: config.baseUrl, secureCookies });
 
   app.get('/healthz', { config: { anonymous: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { anonymous: true }, schema: { hide: true } }, async (_req, reply) => {

@@ -61,6 +61,11 @@ const USERS_WRITE: ApplicationPermission[] = ['User.ReadWrite.All', 'Directory.R
 const GROUPS_READ: ApplicationPermission[] = ['Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
 const GROUPS_WRITE: ApplicationPermission[] = ['Group.ReadWrite.All', 'Directory.ReadWrite.All'];
 const DIRECTORY_READ: ApplicationPermission[] = ['Directory.Read.All', 'Directory.ReadWrite.All'];
+const APPS_READ: ApplicationPermission[] = ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const APPS_WRITE: ApplicationPermission[] = ['Application.ReadWrite.All'];
+const ASSIGNMENTS_READ: ApplicationPermission[] = [...APPS_READ, 'AppRoleAssignment.ReadWrite.All'];
+const ASSIGNMENTS_WRITE: ApplicationPermission[] = ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All'];
+const DEFAULT_ACCESS = '00000000-0000-0000-0000-000000000000';
 
 interface Request {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -81,6 +86,11 @@ interface Fixtures {
   freshGroup(binds?: { members?: string[]; owners?: string[] }): Promise<string>;
   freshDeletedGroup(): Promise<string>;
   assignRole(roleId: string, userId: string): Promise<void>;
+  /** An application with a service principal (assignment required), the teammate assigned to it. */
+  app: { id: string; appId: string; spId: string; assignmentId: string };
+  freshApp(): Promise<{ id: string; appId: string }>;
+  freshSp(): Promise<string>;
+  freshAssignment(): Promise<{ spId: string; id: string }>;
 }
 
 interface Row {
@@ -452,6 +462,115 @@ const rows: Row[] = [
     grants: ['Directory.ReadWrite.All'],
     request: () => ({ method: 'PATCH', url: '/v1.0/policies/authorizationPolicy', payload: { allowInvitesFrom: 'everyone' } }),
   },
+
+  // Applications, service principals and assignments
+  { endpoint: 'GET /applications', people: membersOnly, grants: APPS_READ, request: () => ({ method: 'GET', url: '/v1.0/applications' }) },
+  {
+    endpoint: 'GET /applications/{id}',
+    people: membersOnly,
+    grants: APPS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/applications/${f.app.id}` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.app.id),
+  },
+  {
+    endpoint: 'POST /applications',
+    people: globalAdminOnly(201),
+    grants: APPS_WRITE,
+    request: () => ({ method: 'POST', url: '/v1.0/applications', payload: { displayName: `Registered ${next()}` } }),
+  },
+  {
+    endpoint: 'PATCH /applications/{id}',
+    people: globalAdminOnly(204),
+    grants: APPS_WRITE,
+    request: (f) => ({ method: 'PATCH', url: `/v1.0/applications/${f.app.id}`, payload: { description: `Described ${next()}` } }),
+  },
+  {
+    endpoint: 'DELETE /applications/{id}',
+    people: globalAdminOnly(204),
+    grants: APPS_WRITE,
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/applications/${succeeds ? (await f.freshApp()).id : f.app.id}` }),
+  },
+  {
+    endpoint: 'POST /applications/{id}/addPassword',
+    people: globalAdminOnly(200),
+    grants: APPS_WRITE,
+    request: (f) => ({ method: 'POST', url: `/v1.0/applications/${f.app.id}/addPassword`, payload: {} }),
+  },
+  { endpoint: 'GET /servicePrincipals', people: membersOnly, grants: APPS_READ, request: () => ({ method: 'GET', url: '/v1.0/servicePrincipals' }) },
+  {
+    endpoint: 'GET /servicePrincipals/{id}',
+    people: membersOnly,
+    grants: APPS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/servicePrincipals/${f.app.spId}` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.app.spId),
+  },
+  {
+    endpoint: 'POST /servicePrincipals',
+    people: globalAdminOnly(201),
+    grants: APPS_WRITE,
+    request: async (f, succeeds) => ({
+      method: 'POST',
+      url: '/v1.0/servicePrincipals',
+      payload: { appId: succeeds ? (await f.freshApp()).appId : f.app.appId },
+    }),
+  },
+  {
+    endpoint: 'PATCH /servicePrincipals/{id}',
+    people: globalAdminOnly(204),
+    grants: APPS_WRITE,
+    request: (f) => ({ method: 'PATCH', url: `/v1.0/servicePrincipals/${f.app.spId}`, payload: { appRoleAssignmentRequired: true } }),
+  },
+  {
+    endpoint: 'DELETE /servicePrincipals/{id}',
+    people: globalAdminOnly(204),
+    grants: APPS_WRITE,
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/servicePrincipals/${succeeds ? await f.freshSp() : f.app.spId}` }),
+  },
+  {
+    endpoint: 'GET /servicePrincipals/{id}/appRoleAssignedTo',
+    people: membersOnly,
+    grants: ASSIGNMENTS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/servicePrincipals/${f.app.spId}/appRoleAssignedTo` }),
+    check: (res, f) => expect(idsIn(res)).toContain(f.app.assignmentId),
+  },
+  {
+    endpoint: 'POST /servicePrincipals/{id}/appRoleAssignedTo',
+    people: globalAdminOnly(201),
+    grants: ASSIGNMENTS_WRITE,
+    request: async (f, succeeds) => {
+      const principalId = succeeds ? await f.freshUser() : f.ids.victim;
+      return {
+        method: 'POST',
+        url: `/v1.0/servicePrincipals/${f.app.spId}/appRoleAssignedTo`,
+        payload: { principalId, resourceId: f.app.spId, appRoleId: DEFAULT_ACCESS },
+      };
+    },
+  },
+  {
+    endpoint: 'DELETE /servicePrincipals/{id}/appRoleAssignedTo/{id}',
+    people: globalAdminOnly(204),
+    grants: ASSIGNMENTS_WRITE,
+    request: async (f, succeeds) => {
+      const target = succeeds ? await f.freshAssignment() : { spId: f.app.spId, id: f.app.assignmentId };
+      return { method: 'DELETE', url: `/v1.0/servicePrincipals/${target.spId}/appRoleAssignedTo/${target.id}` };
+    },
+  },
+  {
+    endpoint: 'GET /users/{someone in the guest’s group}/appRoleAssignments',
+    // As memberOf: a limited guest may read a group-mate, not what that person can reach.
+    people: [200, 200, 200, 200, 200, 200, 200, 403, 404, 401],
+    grants: USERS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/users/${f.ids.teammate}/appRoleAssignments` }),
+    check: (res, f) => expect(idsIn(res)).toEqual([f.app.assignmentId]),
+  },
+  {
+    endpoint: 'GET /me/foyer/apps',
+    people: everyoneReads,
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: () => ({ method: 'GET', url: '/v1.0/me/foyer/apps' }),
+  },
 ];
 
 describe(`authorization matrix (${testEngine})`, () => {
@@ -544,6 +663,33 @@ describe(`authorization matrix (${testEngine})`, () => {
       other: await f.freshGroup({ members: [outsider.id] }),
       ghost: await f.freshDeletedGroup(),
     };
+    f.freshApp = async () => {
+      const res = await must(call(t, admin, { method: 'POST', url: '/v1.0/applications', payload: { displayName: `Fixture app ${next()}` } }), 201);
+      return { id: idOf(res), appId: (res.json() as { appId: string }).appId };
+    };
+    f.freshSp = async () =>
+      idOf(await must(call(t, admin, { method: 'POST', url: '/v1.0/servicePrincipals', payload: { appId: (await f.freshApp()).appId } }), 201));
+    const assignTo = async (spId: string, principalId: string) =>
+      idOf(
+        await must(
+          call(t, admin, {
+            method: 'POST',
+            url: `/v1.0/servicePrincipals/${spId}/appRoleAssignedTo`,
+            payload: { principalId, resourceId: spId, appRoleId: DEFAULT_ACCESS },
+          }),
+          201,
+        ),
+      );
+    f.freshAssignment = async () => {
+      const spId = f.app.spId;
+      return { spId, id: await assignTo(spId, await f.freshUser()) };
+    };
+    const fixtureApp = await f.freshApp();
+    const spId = await f.freshSp();
+    // The fixture service principal belongs to its own application; the first is kept for the application rows.
+    f.app = { ...fixtureApp, spId, assignmentId: await assignTo(spId, teammate.id) };
+    f.app.appId = ((await must(call(t, admin, { method: 'GET', url: `/v1.0/servicePrincipals/${spId}` }), 200)).json() as { appId: string }).appId;
+
     const audits = await must(call(t, admin, { method: 'GET', url: '/v1.0/auditLogs/directoryAudits?$top=1' }), 200);
     f.auditId = idsIn(audits)[0]!;
 
@@ -743,6 +889,31 @@ describe(`authorization matrix (${testEngine})`, () => {
       expect(ids).toEqual(expect.arrayContaining([f.ids.outsider, f.ids.teammate, t.admin.id]));
       await setGuestLevel(guestAccessLevels.limited);
     });
+  });
+
+  describe('Application Administrators', () => {
+    for (const role of [directoryRoles.applicationAdministrator, directoryRoles.cloudApplicationAdministrator])
+      it(`a ${role.displayName} registers applications and assigns people, but cannot change users (403)`, async () => {
+        const id = await createMember(t, admin, `Ada ${role.displayName.replace(/ /g, '')}`);
+        await f.assignRole(role.id, id);
+        const upn = `ada${role.displayName.toLowerCase().replace(/[^a-z]/g, '')}@contoso.test`;
+        const caller = { session: await t.signIn(upn, MEMBER_PASSWORD) };
+        const app = await call(t, caller, { method: 'POST', url: '/v1.0/applications', payload: { displayName: `By ${role.displayName}` } });
+        expect(app.statusCode, app.body).toBe(201);
+        const sp = await call(t, caller, { method: 'POST', url: '/v1.0/servicePrincipals', payload: { appId: app.json().appId } });
+        expect(sp.statusCode).toBe(201);
+        const assigned = await call(t, caller, {
+          method: 'POST',
+          url: `/v1.0/servicePrincipals/${idOf(sp)}/appRoleAssignedTo`,
+          payload: { principalId: f.ids.guest, resourceId: idOf(sp), appRoleId: DEFAULT_ACCESS },
+        });
+        expect(assigned.statusCode).toBe(201);
+        expectGraphError(
+          await call(t, caller, { method: 'PATCH', url: `/v1.0/users/${f.ids.victim}`, payload: { jobTitle: 'x' } }),
+          403,
+          'Authorization_RequestDenied',
+        );
+      });
   });
 
   describe('group owners', () => {

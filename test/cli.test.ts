@@ -48,6 +48,22 @@ describe(`foyer CLI (${testEngine})`, () => {
 
   const foyer = (...args: string[]) => run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 60_000 });
 
+  it('keys rotate makes a new active signing key and keys list shows both', async () => {
+    await foyer('migrate');
+    const lastLine = (out: { stdout: string }) => out.stdout.trim().split('\n').pop()!;
+    const first = JSON.parse(lastLine(await foyer('keys', 'rotate'))) as { kid: string };
+    const second = JSON.parse(lastLine(await foyer('keys', 'rotate'))) as { kid: string };
+    const listed = (await foyer('keys', 'list')).stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { kid: string; active: boolean; retireDateTime: string | null });
+    expect(listed.map((k) => k.kid)).toEqual([second.kid, first.kid]);
+    expect(listed[0]).toMatchObject({ active: true, retireDateTime: null });
+    expect(listed[1]!.active).toBe(false);
+    expect(listed[1]!.retireDateTime).toBeTruthy();
+  });
+
   it('migrate, then clients create prints a client whose token works against the API', async () => {
     expect((await foyer('migrate')).stdout).toContain('up to date');
     const { stdout } = await foyer('clients', 'create', '--name', 'Reporting', '--permissions', 'User.Read.All,AuditLog.Read.All');

@@ -10,6 +10,9 @@ export const applicationPermissions = [
   'Directory.Read.All',
   'Directory.ReadWrite.All',
   'AuditLog.Read.All',
+  'Application.Read.All',
+  'Application.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
 ] as const;
 export type ApplicationPermission = (typeof applicationPermissions)[number];
 
@@ -35,12 +38,24 @@ export const directoryRoles = {
     displayName: 'Helpdesk Administrator',
     description: 'Can reset redemption and sign-in state of non-administrators and read the directory.',
   },
+  applicationAdministrator: {
+    id: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+    displayName: 'Application Administrator',
+    description: 'Can create and manage all aspects of app registrations and enterprise apps.',
+  },
+  cloudApplicationAdministrator: {
+    id: '158c047a-c907-4556-b7ef-446551a6b5f7',
+    displayName: 'Cloud Application Administrator',
+    description: 'Can create and manage all aspects of app registrations and enterprise apps except App Proxy.',
+  },
 } as const;
 export const directoryRoleList = Object.values(directoryRoles);
 const GA = directoryRoles.globalAdministrator.id;
 const UA = directoryRoles.userAdministrator.id;
 const GI = directoryRoles.guestInviter.id;
 const HA = directoryRoles.helpdeskAdministrator.id;
+const AA = directoryRoles.applicationAdministrator.id;
+const CAA = directoryRoles.cloudApplicationAdministrator.id;
 
 /** Guest access levels (authorizationPolicy.guestUserRoleId). */
 export const guestAccessLevels = {
@@ -67,7 +82,20 @@ export type Actor =
 
 /** The operations endpoints check. Guest reads are scoped further by the services. */
 export type Action =
-  'users.read' | 'users.write' | 'users.invite' | 'groups.read' | 'groups.write' | 'roles.read' | 'roles.write' | 'audit.read' | 'policy.read' | 'policy.write';
+  | 'users.read'
+  | 'users.write'
+  | 'users.invite'
+  | 'groups.read'
+  | 'groups.write'
+  | 'roles.read'
+  | 'roles.write'
+  | 'audit.read'
+  | 'policy.read'
+  | 'policy.write'
+  | 'apps.read'
+  | 'apps.write'
+  | 'appAssignments.read'
+  | 'appAssignments.write';
 
 const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -81,6 +109,17 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
   'audit.read': ['AuditLog.Read.All'],
   'policy.read': ['Directory.Read.All', 'Directory.ReadWrite.All'],
   'policy.write': ['Directory.ReadWrite.All'],
+  'apps.read': ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  // As Graph: registering applications is not part of Directory.ReadWrite.All.
+  'apps.write': ['Application.ReadWrite.All'],
+  'appAssignments.read': [
+    'Application.Read.All',
+    'Application.ReadWrite.All',
+    'AppRoleAssignment.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
+  'appAssignments.write': ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All'],
 };
 
 /** Roles that grant an action to a person; `member` means every member (not guests). */
@@ -95,6 +134,10 @@ const roleGrants: Record<Action, (string | 'member')[]> = {
   'audit.read': [GA],
   'policy.read': ['member'],
   'policy.write': [GA],
+  'apps.read': ['member'],
+  'apps.write': [GA, AA, CAA],
+  'appAssignments.read': ['member'],
+  'appAssignments.write': [GA, AA, CAA],
 };
 
 /** Whether the actor may perform the action (guests get no grant here; see guest scoping). */

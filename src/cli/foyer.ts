@@ -12,6 +12,7 @@ import { systemActor } from '../audit/audit.service.js';
 import { applicationPermissions } from '../auth/permissions.js';
 import { GraphError } from '../graph/errors.js';
 import { toOutboxMessage } from '../mail/mail-queue.js';
+import { createSigningKeys } from '../apps/signing-keys.js';
 
 const program = new Command();
 program.name('foyer').description('Foyer: self-hosted guest access center').showHelpAfterError();
@@ -178,6 +179,29 @@ mail
         m.text,
       ].join('\n'),
     );
+  });
+
+const keys = program.command('keys').description('Signing keys of single sign-on (ID tokens)');
+keys
+  .command('list')
+  .description('Keys, newest first, one JSON line each (the active one signs; the others are still published)')
+  .action(async () => {
+    const config = loadConfig();
+    const { database } = await prepare(config);
+    for (const k of await createSigningKeys(database.db, config.secret, systemClock).list()) console.log(JSON.stringify(k));
+    await database.close();
+  });
+keys
+  .command('rotate')
+  .description('Make a new signing key; the current one stays published for 48 hours so tokens it signed still verify')
+  .action(async () => {
+    const config = loadConfig();
+    const { database } = await prepare(config);
+    const signing = createSigningKeys(database.db, config.secret, systemClock);
+    const kid = await signing.rotate();
+    const purged = await signing.purgeRetired();
+    console.log(JSON.stringify({ kid, purgedRetiredKeys: purged }));
+    await database.close();
   });
 
 program

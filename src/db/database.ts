@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import * as m0001 from './migrations/2026-11-23-0001-directory.js';
 import * as m0002 from './migrations/2026-11-23-0002-invitations.js';
 import * as m0003 from './migrations/2026-11-23-0003-bulk-invitations.js';
+import * as m0004 from './migrations/2026-11-23-0004-apps.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -87,6 +88,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-0001-directory': m0001,
   '2026-11-23-0002-invitations': m0002,
   '2026-11-23-0003-bulk-invitations': m0003,
+  '2026-11-23-0004-apps': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

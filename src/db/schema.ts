@@ -308,6 +308,88 @@ export interface BulkInvitationRowsTable {
   reason: string | null;
 }
 
+export interface ApplicationsTable {
+  tenant_id: string;
+  /** Object id. */
+  id: string;
+  /** The client id applications sign in with. */
+  app_id: string;
+  display_name: string;
+  display_name_lower: string;
+  description: string | null;
+  web_redirect_uris: string; // JSON string[]
+  web_home_page_url: string | null;
+  web_logout_url: string | null;
+  public_client_redirect_uris: string; // JSON string[]
+  is_fallback_public_client: Bool;
+  logo_url: string | null;
+  app_roles: string; // JSON appRole[]
+  created_at: string;
+}
+
+export interface ApplicationSecretsTable {
+  tenant_id: string;
+  application_id: string;
+  key_id: string;
+  display_name: string | null;
+  /** First characters of the secret, as Graph shows them. */
+  hint: string;
+  /** sha256 of the secret; the secret itself is shown once. */
+  secret_hash: string;
+  start_at: string;
+  end_at: string;
+}
+
+export interface ServicePrincipalsTable {
+  tenant_id: string;
+  id: string;
+  application_id: string;
+  app_id: string;
+  app_role_assignment_required: Bool;
+  account_enabled: Bool;
+  created_at: string;
+}
+
+export interface AppRoleAssignmentsTable {
+  tenant_id: string;
+  id: string;
+  /** The service principal. */
+  resource_id: string;
+  principal_id: string;
+  principal_type: 'User' | 'Group';
+  /** Set when the principal is a user (cascade on purge). */
+  user_id: string | null;
+  /** Set when the principal is a group (cascade on purge). */
+  group_id: string | null;
+  app_role_id: string;
+  created_at: string;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string; // JSON
+  /** AES-256-GCM with a key derived from FOYER_SECRET. */
+  private_jwk_encrypted: string;
+  created_at: string;
+  /** After this the key is no longer published (set when a newer key replaces it). */
+  retire_at: string | null;
+}
+
+export interface OidcPayloadsTable {
+  /** oidc-provider model name: Session, AuthorizationCode, RefreshToken, Grant, ... */
+  kind: string;
+  id: string;
+  payload: string; // JSON
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  client_id: string | null;
+  account_id: string | null;
+  expires_at: string | null;
+  consumed_at: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -330,4 +412,10 @@ export interface Database {
   rate_limits: RateLimitsTable;
   bulk_invitations: BulkInvitationsTable;
   bulk_invitation_rows: BulkInvitationRowsTable;
+  applications: ApplicationsTable;
+  application_secrets: ApplicationSecretsTable;
+  service_principals: ServicePrincipalsTable;
+  app_role_assignments: AppRoleAssignmentsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
+  oidc_payloads: OidcPayloadsTable;
 }

@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Route answers without a signed-in caller. */
     anonymous?: boolean;
+    /** Route authenticates its callers itself (the OpenID Connect provider): no bearer or session check here. */
+    ownAuthentication?: boolean;
   }
 }
 
@@ -23,6 +25,7 @@ const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function registerAuthentication(app: FastifyInstance, auth: AuthService): void {
   app.decorateRequest('actor', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (request.routeOptions.config?.ownAuthentication === true) return;
     const header = request.headers.authorization;
     const anonymous = request.routeOptions.config?.anonymous === true;
     if (header) {

@@ -43,9 +43,13 @@ const fields = {
 export const InvitationBody = Type.Object(fields, { additionalProperties: false });
 export type InvitationBody = Static<typeof InvitationBody>;
 
-/** POST /v1.0/foyer/invitations: the same, plus groups to add the guest to in the same transaction. */
+/** POST /v1.0/foyer/invitations: the same, plus groups to add the guest to and apps (service principal or app ids) to give access to, in the same transaction. */
 export const FoyerInvitationBody = Type.Object(
-  { ...fields, groups: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 })) },
+  {
+    ...fields,
+    groups: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 })),
+    apps: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 20 })),
+  },
   { additionalProperties: false },
 );
 export type FoyerInvitationBody = Static<typeof FoyerInvitationBody>;

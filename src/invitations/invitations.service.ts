@@ -23,6 +23,7 @@ import { queueMail, type QueuedMail } from '../mail/mail-queue.js';
 import { invitationMail, pickLanguage } from '../mail/templates.js';
 import { domainAllowed, domainBlocked } from './collaboration-policy.js';
 import type { FoyerInvitationBody } from './invitations.schemas.js';
+import type { AssignmentsService } from '../apps/assignments.service.js';
 
 export type InvitationRow = Selectable<InvitationsTable>;
 export type InvitationSource = 'directory' | 'bulk' | 'teams' | 'sharepoint' | 'api';
@@ -191,6 +192,8 @@ export function createInvitationsService(deps: {
   settings: InvitationSettings;
   /** Invitations are the hot write path: they commit through the group-commit runner. */
   transact: Transact;
+  /** Gives invited guests access to applications (`apps` of the Foyer invitation). */
+  apps?: Pick<AssignmentsService, 'resolveForInvite' | 'assignInvitedGuest'>;
 }) {
   const { db, clock, settings } = deps;
 
@@ -430,6 +433,10 @@ export function createInvitationsService(deps: {
         );
       }
 
+      const apps = deps.apps
+        ? await deps.apps.assignInvitedGuest(trx, actor, user, await deps.apps.resolveForInvite(trx, actor, body.apps), ctx.correlationId, now)
+        : [];
+
       // A re-invitation of someone still pending replaces the earlier link: one valid link per guest.
       await trx
         .updateTable('invitations')
@@ -476,7 +483,7 @@ export function createInvitationsService(deps: {
         now,
       );
       if (send) await queueInvitationMail(trx, ctx, tenant, invitation, user, token, now);
-      return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups };
+      return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups, apps };
     });
   }
 
@@ -527,6 +534,7 @@ export function createInvitationsService(deps: {
         '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#foyer/invitations/$entity`,
         ...shapeFoyerInvitation(ctx, { ...r.invitation, user_principal_name: r.user.user_principal_name, display_name: r.user.display_name }, r.token),
         groups: r.groups.map((g) => ({ id: g.id, displayName: g.display_name })),
+        apps: r.apps,
       };
     },
 

@@ -7,10 +7,11 @@ import { GraphError } from '../graph/errors.js';
 import { html, type SafeHtml } from '../mail/html.js';
 import type { Language } from '../mail/templates.js';
 import { pageLanguage, renderPage } from '../web/page.js';
-import { pageStrings } from '../web/strings.js';
+import { codeErrorText, pageStrings } from '../web/strings.js';
 import { findTenant } from '../tenancy/tenants.service.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Actor } from '../auth/permissions.js';
 
 type Form = Record<string, string | undefined>;
 const anonymous = { config: { anonymous: true }, schema: { hide: true } };
@@ -21,7 +22,15 @@ const anonymous = { config: { anonymous: true }, schema: { hide: true } };
  */
 export function registerRedemptionRoutes(
   app: FastifyInstance,
-  deps: { redemption: RedemptionService; auth: AuthService; db: Kysely<Database>; tenantId: string; secureCookies: boolean },
+  deps: {
+    redemption: RedemptionService;
+    auth: AuthService;
+    db: Kysely<Database>;
+    tenantId: string;
+    secureCookies: boolean;
+    /** Applications the person may open (My apps), listed on My access. */
+    myApps?: (actor: Actor) => Promise<{ id: string; displayName: string; homePageUrl: string | null }[]>;
+  },
 ): void {
   const { redemption, auth } = deps;
 
@@ -82,13 +91,7 @@ export function registerRedemptionRoutes(
     );
   }
 
-  const codeError = (lang: Language, check: { reason: string; attemptsLeft?: number }) => {
-    const s = pageStrings[lang];
-    if (check.reason === 'wrong') return s.codeWrong(check.attemptsLeft ?? 0);
-    if (check.reason === 'expired') return s.codeExpired;
-    if (check.reason === 'none') return s.codeUsed;
-    return s.codeLocked;
-  };
+  const codeError = codeErrorText;
 
   /** Rate-limited code requests answer the same page with the wait, not a JSON error. */
   async function throttled<T>(lang: Language, reply: FastifyReply, work: () => Promise<T>): Promise<T | FastifyReply> {
@@ -311,6 +314,7 @@ export function registerRedemptionRoutes(
     const lang = langOf(req);
     const s = pageStrings[lang];
     const { tenant, user, groups } = await redemption.myAccess(who.actor);
+    const apps = (await deps.myApps?.(who.actor)) ?? [];
     const csrf = auth.csrfTokenFor(who.cookie);
     const guest = who.actor.userType === 'Guest';
     return send(
@@ -327,6 +331,14 @@ export function registerRedemptionRoutes(
                 ${groups.map((g) => html`<li>${g.display_name}</li>`)}
               </ul>`
             : html`<p class="muted">${s.noGroups}</p>`
+        }
+        <h2 style="font-size:16px">${s.myApps}</h2>
+        ${
+          apps.length
+            ? html`<ul>
+                ${apps.map((a) => (a.homePageUrl ? html`<li><a href="${a.homePageUrl}" rel="noopener">${a.displayName}</a></li>` : html`<li>${a.displayName}</li>`))}
+              </ul>`
+            : html`<p class="muted">${s.noApps}</p>`
         }
         ${
           guest

@@ -48,6 +48,28 @@ export const pageStrings = {
     leftText: (org: string) => `Your access to ${org} has ended.`,
     signOut: 'Sign out',
     signedInAs: (name: string, email: string) => `Signed in as ${name} (${email})`,
+    myApps: 'Your apps',
+    noApps: 'No applications have been shared with you yet.',
+    appSignInIntro: (app: string, org: string) => `Sign in to ${app} with your ${org} account.`,
+    next: 'Next',
+    cancel: 'Cancel',
+    passwordTitle: 'Enter your password',
+    passwordLabel: 'Password',
+    passwordWrong: 'Your account or password is incorrect.',
+    codeNotArriving: "No code? If you were invited and haven't accepted yet, open the link in your invitation email first.",
+    noAccessTitle: "You don't have access to this application",
+    noAccessText: (user: string, app: string, org: string) => `${user} has not been given access to ${app}. Ask an administrator of ${org} to give you access.`,
+    backToApp: 'Back to the application',
+    useAnotherAccount: 'Use another account',
+    interactionExpired: 'This sign-in has expired or was already completed. Go back to the application and sign in again.',
+    logoutTitle: 'Sign out',
+    logoutQuestion: (app: string) => (app ? `Do you want to sign out of ${app}?` : 'Do you want to sign out?'),
+    logoutYes: 'Sign out',
+    logoutNo: 'Stay signed in',
+    loggedOutTitle: 'You signed out',
+    loggedOutText: 'You have signed out. You can close this window.',
+    oidcErrorTitle: 'Sign-in could not be completed',
+    oidcErrorText: 'The application sent a sign-in request that cannot be completed. Tell the application owner about the error below.',
   },
   nl: {
     invitedTitle: 'Je bent uitgenodigd',
@@ -97,5 +119,37 @@ export const pageStrings = {
     leftText: (org: string) => `Je toegang tot ${org} is beëindigd.`,
     signOut: 'Afmelden',
     signedInAs: (name: string, email: string) => `Aangemeld als ${name} (${email})`,
+    myApps: 'Je apps',
+    noApps: 'Er zijn nog geen toepassingen met je gedeeld.',
+    appSignInIntro: (app: string, org: string) => `Meld je aan bij ${app} met je account van ${org}.`,
+    next: 'Volgende',
+    cancel: 'Annuleren',
+    passwordTitle: 'Voer je wachtwoord in',
+    passwordLabel: 'Wachtwoord',
+    passwordWrong: 'Je account of wachtwoord is onjuist.',
+    codeNotArriving: 'Geen code ontvangen? Als je bent uitgenodigd en nog niet hebt geaccepteerd, open dan eerst de link in je uitnodiging.',
+    noAccessTitle: 'Je hebt geen toegang tot deze toepassing',
+    noAccessText: (user: string, app: string, org: string) =>
+      `${user} heeft geen toegang gekregen tot ${app}. Vraag een beheerder van ${org} om je toegang te geven.`,
+    backToApp: 'Terug naar de toepassing',
+    useAnotherAccount: 'Een ander account gebruiken',
+    interactionExpired: 'Deze aanmelding is verlopen of al afgerond. Ga terug naar de toepassing en meld je opnieuw aan.',
+    logoutTitle: 'Afmelden',
+    logoutQuestion: (app: string) => (app ? `Wil je je afmelden bij ${app}?` : 'Wil je je afmelden?'),
+    logoutYes: 'Afmelden',
+    logoutNo: 'Aangemeld blijven',
+    loggedOutTitle: 'Je bent afgemeld',
+    loggedOutText: 'Je bent afgemeld. Je kunt dit venster sluiten.',
+    oidcErrorTitle: 'Aanmelden kon niet worden voltooid',
+    oidcErrorText: 'De toepassing stuurde een aanmeldverzoek dat niet kan worden voltooid. Meld de fout hieronder aan de eigenaar van de toepassing.',
   },
 } as const;
+
+/** The message for a one-time code that was not accepted. */
+export function codeErrorText(lang: keyof typeof pageStrings, check: { reason: string; attemptsLeft?: number }): string {
+  const s = pageStrings[lang];
+  if (check.reason === 'wrong') return s.codeWrong(check.attemptsLeft ?? 0);
+  if (check.reason === 'expired') return s.codeExpired;
+  if (check.reason === 'none') return s.codeUsed;
+  return s.codeLocked;
+}

@@ -93,7 +93,7 @@ export interface Session {
 export type Caller = { token: string } | { session: Session } | null;
 
 /** Builds Foyer on a fresh database with the organization and its first Global Administrator. */
-export async function createTestApp(options: { baseUrl?: string | null; invitesPerMinute?: number } = {}): Promise<TestApp> {
+export async function createTestApp(options: { baseUrl?: string | null; invitesPerMinute?: number; oidcKeyCheckIntervalMs?: number } = {}): Promise<TestApp> {
   const database = await openTestDatabase();
   await migrateToLatest(database.db);
   const clock = testClock();
@@ -113,7 +113,7 @@ export async function createTestApp(options: { baseUrl?: string | null; invitesP
     mailFrom: 'Contoso <no-reply@contoso.test>',
     ...testBulkConfig,
   };
-  const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false });
+  const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false, oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs });
   const auth = createAuthService({ db: database.db, clock, secret: TEST_SECRET });
   return {
     app,
