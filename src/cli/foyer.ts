@@ -13,6 +13,10 @@ import { applicationPermissions } from '../auth/permissions.js';
 import { GraphError } from '../graph/errors.js';
 import { toOutboxMessage } from '../mail/mail-queue.js';
 import { createSigningKeys } from '../apps/signing-keys.js';
+import { bulkInvitationsFor } from '../app.js';
+import { csvLine } from '../http/csv.js';
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
 
 const program = new Command();
 program.name('foyer').description('Foyer: self-hosted guest access center').showHelpAfterError();
@@ -201,6 +205,100 @@ keys
     const kid = await signing.rotate();
     const purged = await signing.purgeRetired();
     console.log(JSON.stringify({ kid, purgedRetiredKeys: purged }));
+    await database.close();
+  });
+
+const guests = program.command('guests').description('Guest users');
+guests
+  .command('bulk-invite')
+  .description("Invite the guests of a CSV file (Entra's bulk invite template or email,displayName,redirectUrl,sendEmail,message,groups)")
+  .argument('<file>', 'the CSV file')
+  .option('--redirect-url <url>', 'where guests land after redeeming, for lines without one')
+  .option('--language <tag>', 'language of the invitation emails (en or nl)')
+  .option('--groups <ids>', 'groups (ids or names, comma-separated) every guest joins')
+  .option('--wait', 'process the upload here and show its progress until it is done')
+  .action(async (file: string, opts: { redirectUrl?: string; language?: string; groups?: string; wait?: boolean }) => {
+    if (!existsSync(file)) throw new Error(`No such file: ${file}`);
+    const config = loadConfig();
+    const { database, tenant } = await prepare(config);
+    const bulk = bulkInvitationsFor(database, systemClock, config);
+    const ctx = {
+      actor: { ...systemActor(tenant.id), permissions: new Set(['User.Invite.All', 'Group.ReadWrite.All']) },
+      correlationId: `cli-${process.pid}`,
+      baseUrl: config.baseUrl ?? `http://localhost:${config.port}`,
+      requestUrl: '/v1.0/foyer/bulkInvitations',
+      query: {},
+      consistencyLevel: undefined,
+    };
+    const upload = await bulk.upload(
+      ctx,
+      { open: () => createReadStream(file), name: path.basename(file) },
+      {
+        redirectUrl: opts.redirectUrl,
+        language: opts.language,
+        groups: opts.groups
+          ?.split(',')
+          .map((g) => g.trim())
+          .filter(Boolean),
+      },
+    );
+    console.log(`Uploaded ${upload.total} lines as bulk invitation ${upload.id} (${upload.failed} failed validation).`);
+    if (opts.wait) {
+      // This process works the queue (the upload, and the emails it queues) until the upload is done.
+      const { worker } = startWorker(database, config, { error: (o, m) => console.error(m, o) });
+      worker.start();
+      let state = upload;
+      for (;;) {
+        state = await bulk.get(ctx, upload.id);
+        const done = Math.round((40 * state.processed) / Math.max(1, state.total));
+        process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(40 - done)}] ${state.processed}/${state.total}`);
+        if (state.status === 'completed' || state.status === 'cancelled') break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      process.stderr.write('\n');
+      await worker.stop();
+      console.log(
+        `${state.status === 'completed' ? 'Done' : 'Cancelled'}: ${state.succeeded} invited, ${state.alreadyInvited} already invited, ${state.failed} failed, ${state.total} in all.`,
+      );
+      if (state.failed > 0) console.log(`Failed lines: GET /v1.0/foyer/bulkInvitations/${upload.id}/results?status=failed`);
+    } else console.log('A running Foyer server invites the lines; follow it with GET /v1.0/foyer/bulkInvitations/' + upload.id);
+    await database.close();
+  });
+guests
+  .command('export')
+  .description('Write guest users as CSV to standard output')
+  .option('--filter <odata>', "an OData $filter combined with userType eq 'Guest', e.g. \"externalUserState eq 'PendingAcceptance'\"")
+  .action(async (opts: { filter?: string }) => {
+    const config = loadConfig();
+    const { database, tenant } = await prepare(config);
+    const users = createUsersService({ db: database.db, engine: database.engine, clock: systemClock, secret: config.secret });
+    const actor = { ...systemActor(tenant.id), permissions: new Set(['User.Read.All']) };
+    const columns = [
+      'id',
+      'displayName',
+      'mail',
+      'userPrincipalName',
+      'externalUserState',
+      'externalUserStateChangeDateTime',
+      'createdDateTime',
+      'companyName',
+    ];
+    process.stdout.write(csvLine([...columns, 'lastSignInDateTime']));
+    let query: Record<string, unknown> = {
+      $top: '999',
+      $select: [...columns, 'signInActivity'].join(','),
+      $filter: opts.filter ? `userType eq 'Guest' and (${opts.filter})` : "userType eq 'Guest'",
+    };
+    for (;;) {
+      const page = await users.list({ actor, correlationId: 'cli', baseUrl: '', requestUrl: '/v1.0/users', query, consistencyLevel: 'eventual' });
+      let text = '';
+      for (const u of page.value as Record<string, unknown>[])
+        text += csvLine([...columns.map((c) => u[c] as string | null), (u.signInActivity as { lastSignInDateTime: string | null }).lastSignInDateTime]);
+      if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
+      const next = page['@odata.nextLink'];
+      if (!next) break;
+      query = { ...query, $skiptoken: decodeURIComponent(/\$skiptoken=([^&]+)/.exec(next)![1]!) };
+    }
     await database.close();
   });
 

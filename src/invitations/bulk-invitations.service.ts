@@ -19,6 +19,7 @@ import { recordAudit, recordAudits, type AuditEntry } from '../audit/audit.servi
 import { queueMails, type QueuedMail } from '../mail/mail-queue.js';
 import { domainAllowed } from './collaboration-policy.js';
 import { guestUpn, invitationMessage, newInvitationRow, redeemLink, requireMayInvite, type InvitationRow } from './invitations.service.js';
+import { csvLine } from '../http/csv.js';
 import { BulkFileError, readBulkFile, type BulkFormat, type BulkLine } from './bulk-csv.js';
 
 export const BULK_INVITE_JOB = 'bulk.invite';
@@ -664,20 +665,13 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
         for (const r of page) {
           const status = r.status === 'pending' ? (bulk.status === 'cancelled' ? 'notProcessed' : 'pending') : r.status;
           const link = r.invitation_id ? redeemLink(options.baseUrl, tokenFor(r.invitation_id)) : '';
-          text += [r.line, r.email, status, r.user_id ?? '', link, r.error_column ?? '', r.reason ?? ''].map(csvField).join(',') + '\r\n';
+          text += csvLine([r.line, r.email, status, r.user_id, link, r.error_column, r.reason]);
         }
         yield text;
         after = page[page.length - 1]!.line;
       }
     },
   };
-}
-
-/** A CSV field, quoted when needed; a leading = + - @ is defused so spreadsheets do not run it as a formula. */
-export function csvField(value: string | number): string {
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export type BulkInvitationsService = ReturnType<typeof createBulkInvitationsService>;
