@@ -247,7 +247,7 @@ guests
       // This process works the queue (the upload, and the emails it queues) until the upload is done.
       const { worker } = startWorker(database, config, { error: (o, m) => console.error(m, o) });
       worker.start();
-      let state = upload;
+      let state: Awaited<ReturnType<typeof bulk.get>>;
       for (;;) {
         state = await bulk.get(ctx, upload.id);
         const done = Math.round((40 * state.processed) / Math.max(1, state.total));
