@@ -191,6 +191,26 @@ describe('bulk invitations', () => {
     expectGraphError(await upload(admin, 'email\n' + `${'x'.repeat(1000)}@y.test\n`.repeat(9000)), 400, 'Request_BadRequest', /larger than the upload limit/);
   });
 
+  it('validateOnly=true previews the counts and the first problems and writes nothing', async () => {
+    const before = (await call(t, admin, { method: 'GET', url: '/v1.0/foyer/bulkInvitations' })).json().value.length;
+    const csv = 'email,redirectUrl\nok@preview.test,https://apps.contoso.test\nbad,https://apps.contoso.test\nok@preview.test,https://apps.contoso.test\n';
+    const res = await upload(admin, csv, '?validateOnly=true');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      format: 'plain',
+      total: 3,
+      valid: 1,
+      failed: 2,
+      errors: [
+        { line: 3, email: 'bad', column: 'email', reason: "'bad' is not a valid email address." },
+        { line: 4, email: 'ok@preview.test', column: 'email', reason: 'Duplicate of line 2.' },
+      ],
+    });
+    expect((await call(t, admin, { method: 'GET', url: '/v1.0/foyer/bulkInvitations' })).json().value).toHaveLength(before);
+    expect(await guestByMail('ok@preview.test')).toEqual([]);
+    expectGraphError(await upload(admin, 'nothing useful', '?validateOnly=true'), 400, 'Request_BadRequest');
+  });
+
   it('takes a multipart upload with options as form fields', async () => {
     const boundary = '----foyer-test';
     const body =

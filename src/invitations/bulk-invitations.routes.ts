@@ -100,12 +100,13 @@ export function registerBulkInvitationRoutes(
         bodyLimit: limits.maxBytes,
         schema: {
           tags,
-          summary: 'Upload a CSV of guests to invite (Entra template or plain CSV); answers 202 with the job',
+          summary: 'Upload a CSV of guests to invite (Entra template or plain CSV); answers 202 with the job, or 200 with a preview when validateOnly=true',
           querystring: Type.Object({
             redirectUrl: Type.Optional(Type.String({ maxLength: 2048 })),
             language: Type.Optional(Type.String({ maxLength: 20 })),
             groups: Type.Optional(Type.String({ maxLength: 20_000 })),
             fileName: Type.Optional(Type.String({ maxLength: 256 })),
+            validateOnly: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
           }),
         },
       },
@@ -132,7 +133,9 @@ export function registerBulkInvitationRoutes(
             if (!csvTypes.includes(type)) throw badRequest('Send the CSV as multipart/form-data or as a text/csv body.');
             await saveUpload(req.body as Readable, file, limits.maxBytes);
           }
-          const result = await bulk.upload(context, { open: () => createReadStream(file), name }, readOptions(fields));
+          const source = { open: () => createReadStream(file), name };
+          if (fields.validateOnly === 'true') return reply.status(200).send(await bulk.validate(context, source, readOptions(fields)));
+          const result = await bulk.upload(context, source, readOptions(fields));
           return reply.status(202).header('location', `${context.baseUrl}/v1.0/foyer/bulkInvitations/${result.id}`).send(result);
         } finally {
           await rm(dir, { recursive: true, force: true });

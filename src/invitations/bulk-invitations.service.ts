@@ -54,6 +54,8 @@ interface StoredOptions {
 /** Lines the upload stores per statement, and the job invites per transaction. */
 const UPLOAD_CHUNK = 5000;
 const LINES_PER_TRANSACTION = 2000;
+/** Problems a validation preview lists. */
+const PREVIEW_ERRORS = 20;
 /** The job gives other jobs (mail) a turn after this long. */
 const SLICE_MS = 20_000;
 
@@ -235,12 +237,10 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
   }
 
   /**
-   * Stores an upload: every line validated and stored, the upload record and the job that will
-   * invite the lines, all in one transaction. `open` gives the file from its start; it is read
-   * twice: once to find problems with the file as a whole (answered before anything is written)
-   * and the groups it names, once to store the lines.
+   * The checks before anything is written: who uploads, the options, and the file as a whole
+   * (first reading), with the groups it names resolved.
    */
-  async function upload(ctx: RequestContext, file: { open(): Readable; name: string }, options: BulkOptions) {
+  async function inspect(ctx: RequestContext, file: { open(): Readable }, options: BulkOptions) {
     const actor = ctx.actor;
     requireBulkAccess(actor);
     const tenant = (await findTenant(db, actor.tenantId))!;
@@ -251,7 +251,6 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       if (!group) throw notFound(ref);
       if (!group.allowed) throw forbidden(`You cannot add members to the group '${group.name}'.`);
     }
-
     let format: BulkFormat = 'plain';
     let total = 0;
     const groupReferences = new Set<string>();
@@ -265,7 +264,17 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       throw error instanceof BulkFileError ? badRequest(error.message) : error;
     }
     const groups = await resolveGroups(actor, groupReferences);
+    return { actor, format, total, optionGroups, context: { tenant, defaults, seen: new Map<string, number>(), groups } };
+  }
 
+  /**
+   * Stores an upload: every line validated and stored, the upload record and the job that will
+   * invite the lines, all in one transaction, after `inspect` found the file usable. The file is
+   * read a second time to store the lines.
+   */
+  async function upload(ctx: RequestContext, file: { open(): Readable; name: string }, options: BulkOptions) {
+    const { actor, format, total, optionGroups, context } = await inspect(ctx, file, options);
+    const { defaults } = context;
     const now = clock.now().toISOString();
     const bulk: BulkRow = {
       tenant_id: actor.tenantId,
@@ -293,7 +302,6 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       completed_at: null,
     };
     await db.transaction().execute(async (trx) => {
-      const context = { tenant, defaults, seen: new Map<string, number>(), groups };
       let failed = 0;
       let chunk: LineRow[] = [];
       await trx.insertInto('bulk_invitations').values(bulk).execute();
@@ -332,6 +340,22 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       );
     });
     return toBulkInvitation(bulk);
+  }
+
+  /** What an upload would do, without writing anything: counts and the first problems (the page's preview). */
+  async function validate(ctx: RequestContext, file: { open(): Readable }, options: BulkOptions) {
+    const { format, context } = await inspect(ctx, file, options);
+    let total = 0;
+    let failed = 0;
+    const errors: { line: number; email: string; column: string | null; reason: string | null }[] = [];
+    for await (const line of readBulkFile(file.open, settings.bulkMaxRows)) {
+      const row = validateLine(line, format, context, '');
+      total++;
+      if (row.status !== 'failed') continue;
+      failed++;
+      if (errors.length < PREVIEW_ERRORS) errors.push({ line: row.line, email: row.email, column: row.error_column, reason: row.reason });
+    }
+    return { format, total, valid: total - failed, failed, errors };
   }
 
   /** Live users whose mail, other mail or sign-in name is one of `emails` (lower-case). */
@@ -598,6 +622,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
   return {
     handlers,
     upload,
+    validate,
     async get(ctx: RequestContext, id: string) {
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#foyer/bulkInvitations/$entity`, ...toBulkInvitation(await findBulk(ctx.actor, id)) };
     },
