@@ -150,7 +150,7 @@ describe(`foyer CLI (${testEngine})`, () => {
     expect(shown).toContain('Line one\nLine two');
     await expect(foyer('mail', 'show', '00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ stderr: expect.stringContaining('No message') });
     await expect(foyer('users', 'list', '--filter', 'userType eq')).rejects.toMatchObject({ stderr: expect.stringContaining('Invalid filter clause') });
-  });
+  }, 90_000); // several CLI processes, each migrating and hashing a password
 });
 
 describe('configuration', () => {
