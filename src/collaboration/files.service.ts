@@ -34,7 +34,7 @@ export const isPreviewable = (type: string) => Object.values(previewable).includ
 /** SharePoint's rules for names: no path separators or reserved characters, no . or .. names. */
 function checkName(name: string): string {
   const n = name.normalize('NFC');
-  if (!n.trim() || n !== n.trim() || n.length > 255 || /["*:<>?/\\|\u0000-\u001f]/.test(n) || n === '.' || n === '..')
+  if (!n.trim() || n !== n.trim() || n.length > 255 || /["*:<>?/\\|]/.test(n) || [...n].some((c) => c.charCodeAt(0) < 32) || n === '.' || n === '..')
     throw badRequest(`The name '${name}' is not valid: 1 to 255 characters, without " * : < > ? / \\ | or leading and trailing spaces.`);
   return n;
 }

@@ -30,7 +30,7 @@ export function createLiveHub(options: { recheckIntervalMs?: number; heartbeatMs
       do {
         again = false;
         for (const c of [...connections]) {
-          let ok = false;
+          let ok: boolean;
           try {
             ok = await c.stillAllowed();
           } catch {

@@ -61,7 +61,7 @@ const linkPattern = /\bhttps?:\/\/[^\s<>"']+/gi;
 export function renderMessageText(text: string, mentions: Pick<Mention, 'mentionText'>[]): SafeHtml {
   const names = [...new Set(mentions.map((m) => `@${m.mentionText}`))].sort((a, b) => b.length - a.length);
   const parts: SafeHtml[] = [];
-  let rest = text;
+  const rest = text;
   const pattern = new RegExp([linkPattern.source, ...names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))].join('|'), 'gi');
   let last = 0;
   for (const m of rest.matchAll(pattern)) {
@@ -75,6 +75,5 @@ export function renderMessageText(text: string, mentions: Pick<Mention, 'mention
     last = m.index + token.length;
   }
   parts.push(html`${rest.slice(last)}`);
-  rest = '';
   return html`${parts}`;
 }

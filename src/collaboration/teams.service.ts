@@ -676,19 +676,17 @@ export function createTeamsService(deps: { db: Kysely<Database>; clock: Clock; i
       const channel = await findChannel(team, channelId);
       const site = await db.selectFrom('sites').select('id').where('group_id', '=', team.id).executeTakeFirstOrThrow();
       const drive = (await defaultDriveOfSite(db, site.id))!;
-      const folder = await db
-        .transaction()
-        .execute((trx) =>
-          ensureFolder(trx, {
-            tenantId: team.tenant_id,
-            driveId: drive.id,
-            parentId: drive.id,
-            name: channel.display_name,
-            userId: 'system',
-            userName: 'System',
-            now: clock.now().toISOString(),
-          }),
-        );
+      const folder = await db.transaction().execute((trx) =>
+        ensureFolder(trx, {
+          tenantId: team.tenant_id,
+          driveId: drive.id,
+          parentId: drive.id,
+          name: channel.display_name,
+          userId: 'system',
+          userName: 'System',
+          now: clock.now().toISOString(),
+        }),
+      );
       return { drive, folder };
     },
 
