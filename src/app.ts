@@ -39,6 +39,7 @@ import { createAssignmentsService } from './apps/assignments.service.js';
 import { registerAppRoutes } from './apps/apps.routes.js';
 import { createOidc } from './apps/oidc-provider.js';
 import { registerOidcRoutes } from './apps/oidc.routes.js';
+import { registerCollaboration, type FileStorage } from './collaboration/collaboration.js';
 
 /** The settings bulk invitations read, in the API and in the job worker. */
 export type BulkConfigKeys = 'bulkMaxRows' | 'bulkMaxBytes' | 'mailRatePerSecond';
@@ -55,7 +56,10 @@ export function bulkInvitationsFor(database: DatabaseHandle, clock: Clock, confi
 }
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys>;
+  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys> &
+    Partial<Pick<Config, 'dataDir' | 'uploadMaxBytes'>>;
+  /** Where team and site files are kept; a folder under the data directory when not given. */
+  storage?: FileStorage;
   database: DatabaseHandle;
   clock: Clock;
   /** The organization this process serves. */
@@ -124,10 +128,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     settings: { inviteTtlDays: config.inviteTtlDays, invitesPerMinute: config.invitesPerMinute, mailFrom: config.mailFrom },
   });
   registerInvitationRoutes(app, invitations, createCollaborationPolicyService(serviceDeps), ctx);
+  const collaboration = await registerCollaboration(
+    app,
+    { ...serviceDeps, config, invitations, auth, storage: deps.storage, tenantId: deps.tenantId, secureCookies },
+    ctx,
+  );
   registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
   registerOutboxRoutes(app, database.db, config.secret, ctx);
   const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
-  registerRedemptionRoutes(app, { redemption, auth, db: database.db, tenantId: deps.tenantId, secureCookies, myApps: appAssignments.myApps });
+  registerRedemptionRoutes(app, {
+    redemption,
+    auth,
+    db: database.db,
+    tenantId: deps.tenantId,
+    secureCookies,
+    myApps: appAssignments.myApps,
+    myCollaboration: collaboration.myAccess,
+  });
   const oidc = createOidc({
     db: database.db,
     clock,

@@ -33,6 +33,8 @@ export interface Config {
   mailRatePerSecond: number;
   /** How long a job stays claimed without progress before another worker may take it over. */
   jobLockSeconds: number;
+  /** Largest file one upload to a team or site library may be, in bytes. */
+  uploadMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const bulkMaxBytes = wholeNumber('FOYER_BULK_MAX_BYTES', 200 * 1024 * 1024, 1024);
   const mailRatePerSecond = wholeNumber('FOYER_MAIL_RATE', 20, 1);
   const jobLockSeconds = wholeNumber('FOYER_JOB_LOCK_SECONDS', 60, 1);
+  const uploadMaxBytes = wholeNumber('FOYER_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024);
 
   if (problems.length) throw new ConfigError(problems);
   if (!secret) secret = readOrCreateSecret(dataDir);
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bulkMaxBytes,
     mailRatePerSecond,
     jobLockSeconds,
+    uploadMaxBytes,
   });
 }
 

@@ -13,6 +13,13 @@ export const applicationPermissions = [
   'Application.Read.All',
   'Application.ReadWrite.All',
   'AppRoleAssignment.ReadWrite.All',
+  'Team.Create',
+  'TeamMember.ReadWrite.All',
+  'Channel.Create',
+  'ChannelMessage.Send',
+  'ChannelMessage.Read.All',
+  'OnlineMeetings.ReadWrite.All',
+  'Sites.ReadWrite.All',
 ] as const;
 export type ApplicationPermission = (typeof applicationPermissions)[number];
 
@@ -95,7 +102,17 @@ export type Action =
   | 'apps.read'
   | 'apps.write'
   | 'appAssignments.read'
-  | 'appAssignments.write';
+  | 'appAssignments.write'
+  // Teams and sites: people are authorized by their membership; these grant it regardless of membership.
+  | 'teams.create'
+  | 'teams.read'
+  | 'teams.manage'
+  | 'channels.create'
+  | 'channelMessages.send'
+  | 'channelMessages.read'
+  | 'meetings.write'
+  | 'sites.read'
+  | 'sites.write';
 
 const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -120,6 +137,24 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
     'Directory.ReadWrite.All',
   ],
   'appAssignments.write': ['AppRoleAssignment.ReadWrite.All', 'Application.ReadWrite.All'],
+  'teams.create': ['Team.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'teams.read': [
+    'Team.Create',
+    'TeamMember.ReadWrite.All',
+    'Channel.Create',
+    'ChannelMessage.Read.All',
+    'Group.Read.All',
+    'Group.ReadWrite.All',
+    'Directory.Read.All',
+    'Directory.ReadWrite.All',
+  ],
+  'teams.manage': ['TeamMember.ReadWrite.All', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'channels.create': ['Channel.Create', 'Group.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'channelMessages.send': ['ChannelMessage.Send'],
+  'channelMessages.read': ['ChannelMessage.Read.All'],
+  'meetings.write': ['OnlineMeetings.ReadWrite.All'],
+  'sites.read': ['Sites.ReadWrite.All'],
+  'sites.write': ['Sites.ReadWrite.All'],
 };
 
 /** Roles that grant an action to a person; `member` means every member (not guests). */
@@ -138,6 +173,17 @@ const roleGrants: Record<Action, (string | 'member')[]> = {
   'apps.write': [GA, AA, CAA],
   'appAssignments.read': ['member'],
   'appAssignments.write': [GA, AA, CAA],
+  // As Microsoft 365's default: every member may create teams and sites.
+  'teams.create': ['member'],
+  'teams.read': [GA, UA],
+  'teams.manage': [GA, UA],
+  'channels.create': [GA, UA],
+  // Posting and reading chat needs team membership; no role grants it across teams.
+  'channelMessages.send': [],
+  'channelMessages.read': [],
+  'meetings.write': [],
+  'sites.read': [GA],
+  'sites.write': [GA],
 };
 
 /** Whether the actor may perform the action (guests get no grant here; see guest scoping). */

@@ -8,6 +8,7 @@ import * as m0001 from './migrations/2026-11-23-0001-directory.js';
 import * as m0002 from './migrations/2026-11-23-0002-invitations.js';
 import * as m0003 from './migrations/2026-11-23-0003-bulk-invitations.js';
 import * as m0004 from './migrations/2026-11-23-0004-apps.js';
+import * as m0006 from './migrations/2026-11-23-0006-collaboration.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -89,6 +90,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-0002-invitations': m0002,
   '2026-11-23-0003-bulk-invitations': m0003,
   '2026-11-23-0004-apps': m0004,
+  '2026-11-23-0006-collaboration': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

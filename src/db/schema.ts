@@ -236,6 +236,8 @@ export interface MailMessagesTable {
   attempts: number;
   last_error: string | null;
   sent_at: string | null;
+  /** JSON [{filename, contentType, content}] (content as text, e.g. an .ics invitation), or null. */
+  attachments?: string | null;
 }
 
 export interface OneTimeCodesTable {

@@ -12,6 +12,8 @@ import { findTenant } from '../tenancy/tenants.service.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Actor } from '../auth/permissions.js';
+import type { AccessEntry } from '../collaboration/my-access.service.js';
+import { collaborationStrings } from '../collaboration/pages.strings.js';
 
 type Form = Record<string, string | undefined>;
 const anonymous = { config: { anonymous: true }, schema: { hide: true } };
@@ -30,6 +32,8 @@ export function registerRedemptionRoutes(
     secureCookies: boolean;
     /** Applications the person may open (My apps), listed on My access. */
     myApps?: (actor: Actor) => Promise<{ id: string; displayName: string; homePageUrl: string | null }[]>;
+    /** Teams, sites and shared files the person can reach, listed on My access. */
+    myCollaboration?: (actor: Actor) => Promise<AccessEntry[]>;
   },
 ): void {
   const { redemption, auth } = deps;
@@ -315,6 +319,14 @@ export function registerRedemptionRoutes(
     const s = pageStrings[lang];
     const { tenant, user, groups } = await redemption.myAccess(who.actor);
     const apps = (await deps.myApps?.(who.actor)) ?? [];
+    const reach = (await deps.myCollaboration?.(who.actor)) ?? [];
+    const cs = collaborationStrings[lang];
+    const suffix = lang === 'nl' ? '?lang=nl' : '';
+    const entry = (e: AccessEntry) =>
+      html`<li>
+        <a href="${e.href}${e.href.includes('?') ? suffix.replace('?', '&') : suffix}">${e.displayName}</a>
+        <span class="muted">(${e.source}${e.expirationDateTime ? `, ${cs.expires(e.expirationDateTime.slice(0, 10))}` : ''})</span>
+      </li>`;
     const csrf = auth.csrfTokenFor(who.cookie);
     const guest = who.actor.userType === 'Guest';
     return send(
@@ -331,6 +343,22 @@ export function registerRedemptionRoutes(
                 ${groups.map((g) => html`<li>${g.display_name}</li>`)}
               </ul>`
             : html`<p class="muted">${s.noGroups}</p>`
+        }
+        <h2 style="font-size:16px">${cs.myTeams}</h2>
+        ${
+          reach.some((e) => e.kind === 'team')
+            ? html`<ul id="my-teams">
+                ${reach.filter((e) => e.kind === 'team').map(entry)}
+              </ul>`
+            : html`<p class="muted">${cs.noTeams}</p>`
+        }
+        <h2 style="font-size:16px">${cs.mySites}</h2>
+        ${
+          reach.some((e) => e.kind !== 'team')
+            ? html`<ul id="my-sites">
+                ${reach.filter((e) => e.kind !== 'team').map(entry)}
+              </ul>`
+            : html`<p class="muted">${cs.noSites}</p>`
         }
         <h2 style="font-size:16px">${s.myApps}</h2>
         ${

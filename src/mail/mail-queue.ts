@@ -23,6 +23,14 @@ export interface QueuedMail {
   subject: string;
   text: string;
   html: string;
+  /** Files sent with the message (a meeting invitation's .ics); text content only. */
+  attachments?: MailAttachment[];
+}
+
+export interface MailAttachment {
+  filename: string;
+  contentType: string;
+  content: string;
 }
 
 /**
@@ -53,6 +61,7 @@ export async function queueMails(trx: Kysely<Database>, engine: Engine, mails: r
     attempts: 0,
     last_error: null,
     sent_at: null,
+    attachments: mail.attachments?.length ? JSON.stringify(mail.attachments) : null,
   }));
   await insertMany(trx, engine, 'mail_messages', rows);
   await enqueueJobs(
@@ -112,6 +121,7 @@ export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, 
           subject: mail.subject,
           text: mail.text_body,
           html: mail.html_body,
+          attachments: mail.attachments ? (JSON.parse(mail.attachments) as MailAttachment[]) : undefined,
         });
       } catch (error) {
         await setDelivery(job.lastAttempt ? 'failed' : 'retrying', String((error as Error).message ?? error).slice(0, 1000));
@@ -134,5 +144,6 @@ export function toOutboxMessage(m: MailRow) {
     html: m.html_body,
     createdDateTime: m.created_at,
     status: m.status,
+    attachments: m.attachments ? (JSON.parse(m.attachments) as MailAttachment[]) : [],
   };
 }

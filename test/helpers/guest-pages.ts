@@ -90,3 +90,12 @@ export async function pageSession(t: TestApp, cookie: string): Promise<Session> 
   const me = await t.app.inject({ method: 'GET', url: '/v1.0/me', cookies: { [SESSION_COOKIE]: cookie } });
   return { cookie, csrfToken, userId: (me.json() as { id: string }).id };
 }
+
+/** Signs a redeemed guest in again with an emailed code; returns the session cookie. */
+export async function signInWithCode(t: TestApp, codes: CodeReader, b: Browser, email: string): Promise<string> {
+  const asked = await b.post('/signin', { email });
+  if (asked.statusCode !== 200) throw new Error(`signin: ${asked.statusCode}`);
+  const done = await b.post('/signin/verify', { email, code: await codes.next(email) });
+  if (done.statusCode !== 303) throw new Error(`signin verify: ${done.statusCode} ${done.body}`);
+  return sessionCookieOf(done)!;
+}
