@@ -29,6 +29,7 @@ import { createInvitationsService } from './invitations/invitations.service.js';
 import { createCollaborationPolicyService } from './invitations/collaboration-policy.js';
 import { registerInvitationRoutes } from './invitations/invitations.routes.js';
 import { registerOutboxRoutes } from './mail/outbox.routes.js';
+import { invitationMailContent } from './invitations/invitation-mail.js';
 import { createBulkInvitationsService } from './invitations/bulk-invitations.service.js';
 import { registerBulkInvitationRoutes } from './invitations/bulk-invitations.routes.js';
 import { createRedemptionService } from './invitations/redemption.service.js';
@@ -134,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ctx,
   );
   registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
-  registerOutboxRoutes(app, database.db, config.secret, ctx);
+  registerOutboxRoutes(app, database.db, config.secret, ctx, invitationMailContent(database.db, config.secret));
   const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
   registerRedemptionRoutes(app, {
     redemption,

@@ -8,6 +8,7 @@ import { directoryJobHandlers, scheduleRecurringJobs } from './jobs/directory-jo
 import { createDeletedItemsService } from './directory/deleted-items.service.js';
 import { createMailTransport } from './mail/transport.js';
 import { mailJobHandlers } from './mail/mail-queue.js';
+import { invitationMailContent } from './invitations/invitation-mail.js';
 
 /** Opens and migrates the database and makes sure the organization exists. */
 export async function prepare(config: Config) {
@@ -31,7 +32,7 @@ export function startWorker(database: Awaited<ReturnType<typeof prepare>>['datab
   const transport = createMailTransport(config.smtpUrl);
   const handlers = {
     ...directoryJobHandlers(deleted, database.db, systemClock),
-    ...mailJobHandlers(database.db, transport, systemClock),
+    ...mailJobHandlers(database.db, transport, systemClock, invitationMailContent(database.db, config.secret)),
     ...bulkInvitationsFor(database, systemClock, config).handlers,
   };
   const worker = createWorker({ db: database.db, engine: database.engine, clock: systemClock, handlers, logger, lockMs: config.jobLockSeconds * 1000 });

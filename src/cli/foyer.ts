@@ -12,6 +12,7 @@ import { systemActor } from '../audit/audit.service.js';
 import { applicationPermissions } from '../auth/permissions.js';
 import { GraphError } from '../graph/errors.js';
 import { toOutboxMessage } from '../mail/mail-queue.js';
+import { invitationMailContent } from '../invitations/invitation-mail.js';
 import { createSigningKeys } from '../apps/signing-keys.js';
 import { bulkInvitationsFor } from '../app.js';
 import { csvLine } from '../http/csv.js';
@@ -161,16 +162,17 @@ mail
   .description('One message with its text body')
   .argument('<id>', 'message id')
   .action(async (id: string) => {
-    const { database, tenant } = await prepare(loadConfig());
+    const config = loadConfig();
+    const { database, tenant } = await prepare(config);
     const row = await database.db
       .selectFrom('mail_messages')
       .selectAll()
       .where('tenant_id', '=', tenant.id)
       .where('id', '=', id.toLowerCase())
       .executeTakeFirst();
+    const m = row && (await toOutboxMessage(row, invitationMailContent(database.db, config.secret)));
     await database.close();
-    if (!row) throw new Error(`No message with id '${id}'.`);
-    const m = toOutboxMessage(row);
+    if (!m) throw new Error(`No message with id '${id}'.`);
     console.log(
       [
         `To: ${m.to.join(', ')}`,

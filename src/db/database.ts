@@ -9,6 +9,7 @@ import * as m0002 from './migrations/2026-11-23-0002-invitations.js';
 import * as m0003 from './migrations/2026-11-23-0003-bulk-invitations.js';
 import * as m0004 from './migrations/2026-11-23-0004-apps.js';
 import * as m0006 from './migrations/2026-11-23-0006-collaboration.js';
+import * as m0007 from './migrations/2026-11-23-0007-mail-templates.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -91,6 +92,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-0003-bulk-invitations': m0003,
   '2026-11-23-0004-apps': m0004,
   '2026-11-23-0006-collaboration': m0006,
+  '2026-11-23-0007-mail-templates': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

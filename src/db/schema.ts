@@ -238,6 +238,8 @@ export interface MailMessagesTable {
   sent_at: string | null;
   /** JSON [{filename, contentType, content}] (content as text, e.g. an .ics invitation), or null. */
   attachments?: string | null;
+  /** JSON {kind, baseUrl} when the bodies are rendered on delivery from current data (invitations); the bodies are then empty. */
+  template?: string | null;
 }
 
 export interface OneTimeCodesTable {

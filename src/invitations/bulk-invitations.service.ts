@@ -7,7 +7,6 @@ import type { RequestContext } from '../http/context.js';
 import type { JobHandler } from '../jobs/worker.js';
 import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { can, requireAccess, type Actor } from '../auth/permissions.js';
-import { deriveKey, hmac } from '../auth/secrets.js';
 import { insertMany } from '../db/bulk-insert.js';
 import { enqueueJob } from '../jobs/jobs.repository.js';
 import { isGuid, newId } from '../ids.js';
@@ -18,7 +17,8 @@ import { findTenant, type Tenant } from '../tenancy/tenants.service.js';
 import { recordAudit, recordAudits, type AuditEntry } from '../audit/audit.service.js';
 import { queueMails, type QueuedMail } from '../mail/mail-queue.js';
 import { domainAllowed } from './collaboration-policy.js';
-import { guestUpn, invitationMessage, newInvitationRow, redeemLink, requireMayInvite, type InvitationRow } from './invitations.service.js';
+import { guestUpn, newInvitationRow, requireMayInvite, type InvitationRow } from './invitations.service.js';
+import { invitationMessage, invitationToken, redeemLink } from './invitation-mail.js';
 import { csvLine } from '../http/csv.js';
 import { BulkFileError, readBulkFile, type BulkFormat, type BulkLine } from './bulk-csv.js';
 
@@ -117,13 +117,6 @@ function toBulkInvitation(b: BulkRow) {
 
 export function createBulkInvitationsService(deps: { db: Kysely<Database>; engine: Engine; clock: Clock; secret: string; settings: BulkSettings }) {
   const { db, engine, clock, settings } = deps;
-  const tokenKey = deriveKey(deps.secret, 'bulk-invitation-token');
-  /**
-   * A bulk invitation's link token is derived from its id, so the results file can show the
-   * link later while only its hash is stored, as for every other link.
-   */
-  const tokenFor = (invitationId: string) => hmac(tokenKey, invitationId);
-
   /** Bulk invitation is for Global and User Administrators, Guest Inviters, and clients with User.Invite.All. */
   function requireBulkAccess(actor: Actor) {
     requireAccess(actor, 'users.invite');
@@ -515,26 +508,24 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
           users.push(user);
           existing.set(lower, user);
           const invitationId = newId();
-          const token = tokenFor(invitationId);
-          const invitation = {
-            ...newInvitationRow({
-              actor,
-              inviterEmail: inviterEmail?.mail ?? inviterEmail?.user_principal_name ?? null,
-              userId: user.id,
-              email: line.email,
-              redirectUrl: line.redirect_url!,
-              message: line.message,
-              language: options.language,
-              cc: [],
-              send: line.send_email === 1,
-              source: 'bulk',
-              token,
-              expiresAt,
-              resetRedemption: false,
-              now,
-            }),
+          const token = invitationToken(deps.secret, invitationId, line.send_email);
+          const invitation = newInvitationRow({
             id: invitationId,
-          };
+            actor,
+            inviterEmail: inviterEmail?.mail ?? inviterEmail?.user_principal_name ?? null,
+            userId: user.id,
+            email: line.email,
+            redirectUrl: line.redirect_url!,
+            message: line.message,
+            language: options.language,
+            cc: [],
+            send: line.send_email === 1,
+            source: 'bulk',
+            token,
+            expiresAt,
+            resetRedemption: false,
+            now,
+          });
           invitations.push(invitation);
           const target = { id: user.id, displayName: user.display_name, type: 'User' as const, userPrincipalName: user.user_principal_name };
           audits.push({
@@ -552,8 +543,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
               targets: [target, { id: groupId, displayName: null, type: 'Group' }],
             });
           }
-          if (invitation.send_message)
-            mails.push(invitationMessage({ baseUrl: options.baseUrl, tenant, invitation, user, token, mailFrom: settings.mailFrom }));
+          if (invitation.send_message) mails.push(invitationMessage({ baseUrl: options.baseUrl, invitation, user, mailFrom: settings.mailFrom }));
           outcome(line, 'succeeded', { user_id: user.id, invitation_id: invitationId });
         }
       }
@@ -679,17 +669,19 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
       let after = 0;
       for (;;) {
         let q = db
-          .selectFrom('bulk_invitation_rows')
-          .select(['line', 'email', 'status', 'user_id', 'invitation_id', 'error_column', 'reason'])
-          .where('bulk_id', '=', bulk.id)
-          .where('line', '>', after);
-        if (failedOnly) q = q.where('status', '=', 'failed');
-        const page = await q.orderBy('line').limit(5000).execute();
+          .selectFrom('bulk_invitation_rows as r')
+          .leftJoin('invitations as i', 'i.id', 'r.invitation_id')
+          .select(['r.line', 'r.email', 'r.status', 'r.user_id', 'r.invitation_id', 'r.error_column', 'r.reason', 'i.send_count'])
+          .where('r.bulk_id', '=', bulk.id)
+          .where('r.line', '>', after);
+        if (failedOnly) q = q.where('r.status', '=', 'failed');
+        const page = await q.orderBy('r.line').limit(5000).execute();
         if (page.length === 0) return;
         let text = '';
         for (const r of page) {
           const status = r.status === 'pending' ? (bulk.status === 'cancelled' ? 'notProcessed' : 'pending') : r.status;
-          const link = r.invitation_id ? redeemLink(options.baseUrl, tokenFor(r.invitation_id)) : '';
+          // The current link: a resend since the upload replaced the one the email had.
+          const link = r.invitation_id && r.send_count != null ? redeemLink(options.baseUrl, invitationToken(deps.secret, r.invitation_id, r.send_count)) : '';
           text += csvLine([r.line, r.email, status, r.user_id, link, r.error_column, r.reason]);
         }
         yield text;

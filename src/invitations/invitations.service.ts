@@ -10,7 +10,7 @@ import { compileFilter, parseListQuery } from '../graph/odata-query.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { can, directoryRoles, hasRole, isGuest, type Actor } from '../auth/permissions.js';
-import { hashToken, randomToken } from '../auth/secrets.js';
+import { hashToken } from '../auth/secrets.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isGuid, newId } from '../ids.js';
 import { hitRateLimit } from '../http/rate-limit.js';
@@ -19,8 +19,8 @@ import { buildUserRow } from '../directory/user-row.js';
 import { findLiveUsers, insertUser, updateUser, type UserRow } from '../directory/users.repository.js';
 import { addRelations, existingRelations, findGroup } from '../directory/groups.repository.js';
 import { findTenant, type Tenant } from '../tenancy/tenants.service.js';
-import { queueMail, type QueuedMail } from '../mail/mail-queue.js';
-import { invitationMail, pickLanguage } from '../mail/templates.js';
+import { queueMail } from '../mail/mail-queue.js';
+import { invitationMessage, invitationToken, redeemLink } from './invitation-mail.js';
 import { domainAllowed, domainBlocked } from './collaboration-policy.js';
 import type { FoyerInvitationBody } from './invitations.schemas.js';
 import type { AssignmentsService } from '../apps/assignments.service.js';
@@ -106,40 +106,9 @@ export function requireMayInvite(tenant: Tenant, actor: Actor): void {
   throw notAllowed();
 }
 
-export const redeemLink = (baseUrl: string, token: string) => `${baseUrl}/redeem?t=${token}`;
-
-/** The invitation email for `invitation`, in the invitation's or the guest's language. */
-export function invitationMessage(args: {
-  baseUrl: string;
-  tenant: Tenant;
-  invitation: InvitationRow;
-  user: Pick<UserRow, 'preferred_language'>;
-  token: string;
-  mailFrom: string;
-}): QueuedMail {
-  const { invitation: inv, token } = args;
-  const rendered = invitationMail({
-    lang: pickLanguage(inv.message_language, args.user.preferred_language),
-    inviterName: inv.inviter_display_name,
-    orgName: args.tenant.displayName,
-    customMessage: inv.message_body,
-    redeemUrl: redeemLink(args.baseUrl, token),
-    blockUrl: `${args.baseUrl}/redeem/block?t=${token}`,
-  });
-  return {
-    tenantId: inv.tenant_id,
-    kind: 'invitation',
-    invitationId: inv.id,
-    from: args.mailFrom,
-    to: [inv.invited_email],
-    cc: (JSON.parse(inv.cc_recipients) as { address: string }[]).map((c) => c.address),
-    replyTo: inv.inviter_email,
-    ...rendered,
-  };
-}
-
 /** A new pending invitation of `email` for the user `userId`, its link valid until `expiresAt`. */
 export function newInvitationRow(a: {
+  id: string;
   actor: Actor;
   inviterEmail: string | null;
   userId: string;
@@ -157,7 +126,7 @@ export function newInvitationRow(a: {
 }): InvitationRow {
   return {
     tenant_id: a.actor.tenantId,
-    id: newId(),
+    id: a.id,
     user_id: a.userId,
     invited_email: a.email,
     invited_email_lower: a.email.toLowerCase(),
@@ -245,16 +214,8 @@ export function createInvitationsService(deps: {
     };
   }
 
-  async function queueInvitationMail(
-    trx: Kysely<Database>,
-    ctx: RequestContext,
-    tenant: Tenant,
-    inv: InvitationRow,
-    user: UserRow,
-    token: string,
-    now: string,
-  ) {
-    await queueMail(trx, invitationMessage({ baseUrl: ctx.baseUrl, tenant, invitation: inv, user, token, mailFrom: settings.mailFrom }), now);
+  async function queueInvitationMail(trx: Kysely<Database>, ctx: RequestContext, inv: InvitationRow, user: UserRow, now: string) {
+    await queueMail(trx, invitationMessage({ baseUrl: ctx.baseUrl, invitation: inv, user, mailFrom: settings.mailFrom }), now);
   }
 
   /** Sponsors: up to five users or groups; by default the person who invites. */
@@ -323,7 +284,8 @@ export function createInvitationsService(deps: {
     const cc = body.invitedUserMessageInfo?.ccRecipients?.map((r) => r.emailAddress) ?? [];
     for (const c of cc) if (!isValidEmail(c.address)) throw badRequest(`The cc recipient '${c.address}' is not a valid email address.`);
     const now = clock.now().toISOString();
-    const token = randomToken(32);
+    const invitationId = newId();
+    const token = invitationToken(deps.secret, invitationId, body.sendInvitationMessage === true ? 1 : 0);
 
     return deps.transact(async (trx) => {
       // One read of the organization serves the policy checks, the UPN and the email.
@@ -446,6 +408,7 @@ export function createInvitationsService(deps: {
         .execute();
       const send = body.sendInvitationMessage === true;
       const invitation = newInvitationRow({
+        id: invitationId,
         actor,
         inviterEmail: await inviterEmail(trx, actor),
         userId: user.id,
@@ -482,7 +445,7 @@ export function createInvitationsService(deps: {
         ctx.correlationId,
         now,
       );
-      if (send) await queueInvitationMail(trx, ctx, tenant, invitation, user, token, now);
+      if (send) await queueInvitationMail(trx, ctx, invitation, user, now);
       return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups, apps };
     });
   }
@@ -578,7 +541,7 @@ export function createInvitationsService(deps: {
       requireManage(ctx.actor, inv);
       if (inv.status !== 'PendingAcceptance')
         throw badRequest(`The invitation is ${inv.status === 'Accepted' ? 'already accepted' : 'revoked'}; invite the address again instead.`);
-      const token = randomToken(32);
+      const token = invitationToken(deps.secret, inv.id, inv.send_count + 1);
       const now = clock.now().toISOString();
       const updated = await db.transaction().execute(async (trx) => {
         await hitRateLimit(trx, clock, {
@@ -598,7 +561,7 @@ export function createInvitationsService(deps: {
         if (Number(r.numUpdatedRows) === 0) throw badRequest('The invitation is no longer pending.');
         const user = (await trx.selectFrom('users').selectAll().where('id', '=', inv.user_id).executeTakeFirstOrThrow()) as UserRow;
         const next = { ...inv, ...changes };
-        await queueInvitationMail(trx, ctx, (await findTenant(trx, ctx.actor.tenantId))!, next, user, token, now);
+        await queueInvitationMail(trx, ctx, next, user, now);
         await recordAudit(
           trx,
           ctx.actor,

@@ -25,7 +25,22 @@ export interface QueuedMail {
   html: string;
   /** Files sent with the message (a meeting invitation's .ics); text content only. */
   attachments?: MailAttachment[];
+  /** Bodies rendered from current data when the message is sent or shown, instead of `text`/`html`. */
+  template?: MailTemplate;
 }
+
+/** A template the bodies of a stored message are rendered from (see `MailContent`). */
+export interface MailTemplate {
+  kind: 'invitation';
+  /** Foyer's public URL when the message was queued, for its links. */
+  baseUrl: string;
+}
+
+/** The bodies of a stored message; null when what it was about no longer exists (it is not sent). */
+export type MailContent = (mail: MailRow) => Promise<{ text: string; html: string } | null>;
+
+/** Content of messages stored with their bodies. */
+export const storedContent: MailContent = async (m) => ({ text: m.text_body, html: m.html_body });
 
 export interface MailAttachment {
   filename: string;
@@ -62,6 +77,7 @@ export async function queueMails(trx: Kysely<Database>, engine: Engine, mails: r
     last_error: null,
     sent_at: null,
     attachments: mail.attachments?.length ? JSON.stringify(mail.attachments) : null,
+    template: mail.template ? JSON.stringify(mail.template) : null,
   }));
   await insertMany(trx, engine, 'mail_messages', rows);
   await enqueueJobs(
@@ -73,8 +89,13 @@ export async function queueMails(trx: Kysely<Database>, engine: Engine, mails: r
   return rows.map((m) => m.id);
 }
 
-/** Delivers one queued message; a message already sent is not sent again. */
-export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, clock: Clock): Record<string, JobHandler> {
+/** Delivers one queued message; a message already sent is not sent again. `content` renders templated bodies. */
+export function mailJobHandlers(
+  db: Kysely<Database>,
+  transport: MailTransport,
+  clock: Clock,
+  content: MailContent = storedContent,
+): Record<string, JobHandler> {
   return {
     [SEND_MAIL_JOB]: async (job) => {
       const { mailId } = job.payload as { mailId: string };
@@ -111,6 +132,11 @@ export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, 
           }
         });
       };
+      const bodies = await content(mail);
+      if (!bodies) {
+        await setDelivery('failed', 'What this message was about no longer exists.');
+        return;
+      }
       try {
         await transport.send({
           id: mail.id,
@@ -119,8 +145,8 @@ export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, 
           cc: JSON.parse(mail.cc_addresses),
           replyTo: mail.reply_to,
           subject: mail.subject,
-          text: mail.text_body,
-          html: mail.html_body,
+          text: bodies.text,
+          html: bodies.html,
           attachments: mail.attachments ? (JSON.parse(mail.attachments) as MailAttachment[]) : undefined,
         });
       } catch (error) {
@@ -132,16 +158,17 @@ export function mailJobHandlers(db: Kysely<Database>, transport: MailTransport, 
   };
 }
 
-/** The outbox as the API shows it. */
-export function toOutboxMessage(m: MailRow) {
+/** The outbox as the API shows it, with the bodies from `content`. */
+export async function toOutboxMessage(m: MailRow, content: MailContent = storedContent) {
+  const bodies = (await content(m)) ?? { text: '', html: '' };
   return {
     id: m.id,
     to: JSON.parse(m.to_addresses) as string[],
     cc: JSON.parse(m.cc_addresses) as string[],
     replyTo: m.reply_to,
     subject: m.subject,
-    text: m.text_body,
-    html: m.html_body,
+    text: bodies.text,
+    html: bodies.html,
     createdDateTime: m.created_at,
     status: m.status,
     attachments: m.attachments ? (JSON.parse(m.attachments) as MailAttachment[]) : [],

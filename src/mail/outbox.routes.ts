@@ -9,7 +9,7 @@ import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type An
 import { forbidden, notFound } from '../graph/errors.js';
 import { directoryRoles, hasRole, type Actor } from '../auth/permissions.js';
 import { isGuid } from '../ids.js';
-import { toOutboxMessage, type MailRow } from './mail-queue.js';
+import { toOutboxMessage, type MailContent, type MailRow } from './mail-queue.js';
 
 const outboxEntity: EntityDefinition = {
   type: 'foyerMailMessage',
@@ -32,7 +32,13 @@ function requireOutboxAccess(actor: Actor) {
   if (!ok) throw forbidden();
 }
 
-export function registerOutboxRoutes(app: FastifyInstance, db: Kysely<Database>, secret: string, ctx: (r: FastifyRequest) => RequestContext): void {
+export function registerOutboxRoutes(
+  app: FastifyInstance,
+  db: Kysely<Database>,
+  secret: string,
+  ctx: (r: FastifyRequest) => RequestContext,
+  content: MailContent,
+): void {
   const tags = ['mail'];
   app.get('/v1.0/foyer/outbox', { schema: { tags, summary: 'Outgoing mail, newest first' } }, async (req) => {
     const c = ctx(req);
@@ -47,7 +53,7 @@ export function registerOutboxRoutes(app: FastifyInstance, db: Kysely<Database>,
     return collectionEnvelope({
       baseUrl: c.baseUrl,
       context: 'foyer/outbox',
-      value: page.rows.map(toOutboxMessage),
+      value: await Promise.all(page.rows.map((m) => toOutboxMessage(m, content))),
       requestUrl: c.requestUrl,
       nextToken: nextTokenOf(secret, q, page.next),
     });
@@ -60,6 +66,6 @@ export function registerOutboxRoutes(app: FastifyInstance, db: Kysely<Database>,
       ? await db.selectFrom('mail_messages').selectAll().where('tenant_id', '=', c.actor.tenantId).where('id', '=', id.toLowerCase()).executeTakeFirst()
       : undefined;
     if (!row) throw notFound(id);
-    return toOutboxMessage(row);
+    return toOutboxMessage(row, content);
   });
 }

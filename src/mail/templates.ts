@@ -66,6 +66,9 @@ const layout = (lang: Language, body: ReturnType<typeof html>) =>
       </body>
     </html>`.value;
 
+/** The invitation email's subject (stored when it is queued; its bodies are rendered when it is sent). */
+export const invitationSubject = (lang: Language, inviterName: string): string => strings[lang].inviteSubject(inviterName);
+
 /** The invitation email: custom message as plain text (escaped in HTML), an Accept button, and a block link. */
 export function invitationMail(args: {
   lang: Language;

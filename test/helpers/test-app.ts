@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, bulkInvitationsFor } from '../../src/app.js';
+import { invitationMailContent } from '../../src/invitations/invitation-mail.js';
 import { openDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
 import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
 import { createAuthService } from '../../src/auth/auth.service.js';
@@ -247,7 +248,7 @@ export async function runJobs(t: TestApp, transport?: import('../../src/mail/tra
     engine: t.database.engine,
     clock: t.clock,
     handlers: {
-      ...mailJobHandlers(t.database.db, transport ?? createMailTransport(null), t.clock),
+      ...mailJobHandlers(t.database.db, transport ?? createMailTransport(null), t.clock, invitationMailContent(t.database.db, TEST_SECRET)),
       ...bulkInvitationsFor(t.database, t.clock, { secret: TEST_SECRET, inviteTtlDays: 30, mailFrom: 'Contoso <no-reply@contoso.test>', ...testBulkConfig })
         .handlers,
     },
