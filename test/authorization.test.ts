@@ -65,12 +65,17 @@ const APPS_READ: ApplicationPermission[] = ['Application.Read.All', 'Application
 const APPS_WRITE: ApplicationPermission[] = ['Application.ReadWrite.All'];
 const ASSIGNMENTS_READ: ApplicationPermission[] = [...APPS_READ, 'AppRoleAssignment.ReadWrite.All'];
 const ASSIGNMENTS_WRITE: ApplicationPermission[] = ['Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All'];
+const INVITE: ApplicationPermission[] = ['User.Invite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'];
+const TEAMS_READ: ApplicationPermission[] = ['Team.Create', 'TeamMember.ReadWrite.All', 'Channel.Create', 'ChannelMessage.Read.All', ...GROUPS_READ];
+const TEAMS_MANAGE: ApplicationPermission[] = ['TeamMember.ReadWrite.All', ...GROUPS_WRITE];
+const SITES: ApplicationPermission[] = ['Sites.ReadWrite.All'];
 const DEFAULT_ACCESS = '00000000-0000-0000-0000-000000000000';
 
 interface Request {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
-  payload?: Record<string, unknown>;
+  /** JSON, or the raw body of an upload (then with its content-type header). */
+  payload?: Record<string, unknown> | string;
   headers?: Record<string, string>;
 }
 
@@ -91,6 +96,24 @@ interface Fixtures {
   freshApp(): Promise<{ id: string; appId: string }>;
   freshSp(): Promise<string>;
   freshAssignment(): Promise<{ spId: string; id: string }>;
+  /** A queued bulk invitation (no worker runs here, so it stays queued). */
+  bulkId: string;
+  freshBulk(): Promise<string>;
+  /**
+   * A team the group's owner owns, with the member and the guest in it; its General channel, a post
+   * and a reply by the member, its library with a file, and a team meeting the owner organizes with
+   * a chat message by the member. `other` is a team the guest is not in.
+   */
+  team: Record<'id' | 'other' | 'general' | 'message' | 'reply' | 'drive' | 'generalFolder' | 'file' | 'version' | 'meeting' | 'chatMessage', string>;
+  freshUnifiedGroup(): Promise<string>;
+  freshTeamMember(): Promise<string>;
+  freshMessage(): Promise<string>;
+  freshReply(): Promise<string>;
+  freshChatMessage(): Promise<string>;
+  freshFile(): Promise<string>;
+  /** A site the group's owner owns, the member a member and the guest a visitor of it. */
+  site: string;
+  freshSiteMember(): Promise<string>;
 }
 
 interface Row {
@@ -125,6 +148,90 @@ const membersOnly: Statuses = [200, 200, 200, 200, 200, 200, 403, 403, 403, 401]
 const userAdmins = (ok: number): Statuses => [ok, ok, 403, 403, 403, 403, 403, 403, 403, 401];
 const groupManagers = (ok: number): Statuses => [ok, ok, 403, 403, 403, ok, 403, 403, 403, 401];
 const globalAdminOnly = (ok: number): Statuses => [ok, 403, 403, 403, 403, 403, 403, 403, 403, 401];
+const bulkInviters = (ok: number): Statuses => [ok, ok, ok, 403, 403, 403, 403, 403, 403, 401];
+const membersCreate = (ok: number): Statuses => [ok, ok, ok, ok, ok, ok, 403, 403, 403, 401];
+// Teams, sites and meetings follow membership, not the guest access level: every guest column is the guest in the team.
+// The administrators are not in the team: Global and User Administrators manage it, the others do not see inside it (404).
+const inTeam = (ok: number): Statuses => [ok, ok, 404, 404, ok, ok, ok, ok, ok, 401];
+const teamOwners = (ok: number): Statuses => [ok, ok, 404, 404, 403, ok, 403, 403, 403, 401];
+/** Conversations belong to the team's people: administrators see the team, not its chat. */
+const teamPeople = (ok: number): Statuses => [403, 403, 404, 404, ok, ok, ok, ok, ok, 401];
+/** A post by the member: only its sender edits it. */
+const postSender = (ok: number): Statuses => [403, 403, 404, 404, ok, 403, 403, 403, 403, 401];
+/** A post by the member: its sender or a team owner deletes it. */
+const postSenderOrOwner = (ok: number): Statuses => [403, 403, 404, 404, ok, ok, 403, 403, 403, 401];
+/** Sites (and team libraries): Global Administrators reach every site; the guest reads (visitor, guest of the team). */
+const siteReaders = (ok: number): Statuses => [ok, 404, 404, 404, ok, ok, ok, ok, ok, 401];
+const siteWriters = (ok: number): Statuses => [ok, 404, 404, 404, ok, ok, 403, 403, 403, 401];
+const siteOwners = (ok: number): Statuses => [ok, 404, 404, 404, 403, ok, 403, 403, 403, 401];
+/** The team meeting: its organizer (the group's owner) and the team's people. */
+const inMeeting = (ok: number): Statuses => [404, 404, 404, 404, ok, ok, ok, ok, ok, 401];
+const organizerOnly = (ok: number): Statuses => [404, 404, 404, 404, 403, ok, 403, 403, 403, 401];
+/** /users/{organizer}/onlineMeetings: a person names only themselves. */
+const organizerPath = (ok: number): Statuses => [403, 403, 403, 403, 403, ok, 403, 403, 403, 401];
+const chatSender = (ok: number): Statuses => [404, 404, 404, 404, ok, 403, 403, 403, 403, 401];
+
+const bulkUpload = (query = ''): Request => ({
+  method: 'POST',
+  url: `/v1.0/foyer/bulkInvitations?redirectUrl=https://apps.contoso.test${query}`,
+  headers: { 'content-type': 'text/csv' },
+  payload: `email,displayName\r\nbulk${next()}@partner.test,Bulk Guest\r\n`,
+});
+const upload = (url: string): Request => ({ method: 'PUT', url, headers: { 'content-type': 'text/plain' }, payload: `Text ${next()}` });
+const meetingBody = (f: Fixtures) => ({
+  subject: `Meeting ${next()}`,
+  startDateTime: '2026-11-02T10:00:00Z',
+  endDateTime: '2026-11-02T11:00:00Z',
+  participants: { attendees: [{ identity: { user: { id: f.ids.member } } }] },
+});
+
+/** A channel conversation (posts, or replies to a post): read, post, get, edit and delete, as the rows of the matrix. */
+function conversationRows(name: string, base: (f: Fixtures) => string, target: (f: Fixtures) => string, fresh: (f: Fixtures) => Promise<string>): Row[] {
+  const endpoint = `/teams/{id}/channels/{id}/${name}`;
+  return [
+    {
+      endpoint: `GET ${endpoint}`,
+      people: teamPeople(200),
+      grants: ['ChannelMessage.Read.All'],
+      appAllowed: 200,
+      request: (f) => ({ method: 'GET', url: base(f) }),
+    },
+    {
+      endpoint: `POST ${endpoint}`,
+      people: teamPeople(201),
+      grants: ['ChannelMessage.Send'],
+      appAllowed: 201,
+      request: (f) => ({ method: 'POST', url: base(f), payload: { body: { contentType: 'text', content: `Posted ${next()}` } } }),
+    },
+    {
+      endpoint: `GET ${endpoint}/{id}`,
+      people: teamPeople(200),
+      grants: ['ChannelMessage.Read.All'],
+      appAllowed: 200,
+      request: (f) => ({ method: 'GET', url: `${base(f)}/${target(f)}` }),
+      check: (res, f) => expect(idOf(res)).toBe(target(f)),
+    },
+    {
+      endpoint: `PATCH ${endpoint}/{the member’s}`,
+      people: postSender(204),
+      // Only the sender edits: not even ChannelMessage.Send changes someone else's message.
+      grants: [],
+      request: (f) => ({ method: 'PATCH', url: `${base(f)}/${target(f)}`, payload: { body: { content: `Edited ${next()}` } } }),
+    },
+    {
+      endpoint: `DELETE ${endpoint}/{the member’s}`,
+      people: postSenderOrOwner(204),
+      grants: [],
+      request: async (f, succeeds) => ({ method: 'DELETE', url: `${base(f)}/${succeeds ? await fresh(f) : target(f)}` }),
+    },
+    {
+      endpoint: `POST ${endpoint}/{the member’s}/softDelete`,
+      people: postSenderOrOwner(204),
+      grants: [],
+      request: async (f, succeeds) => ({ method: 'POST', url: `${base(f)}/${succeeds ? await fresh(f) : target(f)}/softDelete` }),
+    },
+  ];
+}
 
 const rows: Row[] = [
   // Users
@@ -571,6 +678,482 @@ const rows: Row[] = [
     appDenied: 400,
     request: () => ({ method: 'GET', url: '/v1.0/me/foyer/apps' }),
   },
+
+  // Bulk invitations: the uploaders of invitations only (Graph's invitation permissions for API clients).
+  {
+    endpoint: 'POST /foyer/bulkInvitations',
+    people: bulkInviters(202),
+    grants: INVITE,
+    request: () => bulkUpload(),
+    check: (res) => expect(res.headers.location).toMatch(/\/v1\.0\/foyer\/bulkInvitations\//),
+  },
+  {
+    endpoint: 'POST /foyer/bulkInvitations?validateOnly=true',
+    people: bulkInviters(200),
+    grants: INVITE,
+    request: () => bulkUpload('&validateOnly=true'),
+    check: (res) => expect(res.json()).toEqual(expect.objectContaining({ total: 1, valid: 1 })),
+  },
+  {
+    endpoint: 'GET /foyer/bulkInvitations',
+    people: bulkInviters(200),
+    grants: INVITE,
+    request: () => ({ method: 'GET', url: '/v1.0/foyer/bulkInvitations' }),
+    check: (res, f) => expect(idsIn(res)).toContain(f.bulkId),
+  },
+  {
+    endpoint: 'GET /foyer/bulkInvitations/{id}',
+    people: bulkInviters(200),
+    grants: INVITE,
+    request: (f) => ({ method: 'GET', url: `/v1.0/foyer/bulkInvitations/${f.bulkId}` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.bulkId),
+  },
+  {
+    endpoint: 'POST /foyer/bulkInvitations/{id}/cancel',
+    people: bulkInviters(200),
+    grants: INVITE,
+    request: async (f, succeeds) => ({ method: 'POST', url: `/v1.0/foyer/bulkInvitations/${succeeds ? await f.freshBulk() : f.bulkId}/cancel` }),
+  },
+  {
+    endpoint: 'GET /foyer/bulkInvitations/{id}/results',
+    people: bulkInviters(200),
+    grants: INVITE,
+    request: (f) => ({ method: 'GET', url: `/v1.0/foyer/bulkInvitations/${f.bulkId}/results` }),
+    check: (res) => expect(res.body).toContain('line,email,status'),
+  },
+  {
+    endpoint: 'GET /foyer/bulkInvitations/template',
+    people: bulkInviters(200),
+    grants: INVITE,
+    request: () => ({ method: 'GET', url: '/v1.0/foyer/bulkInvitations/template' }),
+    check: (res) => expect(res.body).toMatch(/^version:v1\.0/),
+  },
+
+  // Collaboration settings
+  {
+    endpoint: 'GET /foyer/settings/collaboration',
+    people: membersOnly,
+    grants: DIRECTORY_READ,
+    request: () => ({ method: 'GET', url: '/v1.0/foyer/settings/collaboration' }),
+  },
+  {
+    endpoint: 'PATCH /foyer/settings/collaboration',
+    people: globalAdminOnly(200),
+    grants: ['Directory.ReadWrite.All'],
+    request: () => ({ method: 'PATCH', url: '/v1.0/foyer/settings/collaboration', payload: { anyoneLinkExpirationDays: 30 } }),
+  },
+
+  // Teams. The team: the group's owner owns it, the member and the guest are in it; the administrators are not.
+  {
+    endpoint: 'POST /teams',
+    people: membersCreate(202),
+    grants: ['Team.Create', ...GROUPS_WRITE],
+    request: (f) => ({
+      method: 'POST',
+      url: '/v1.0/teams',
+      // An API client names the owner; a person creating a team becomes an owner too.
+      payload: {
+        displayName: `Team ${next()}`,
+        members: [{ roles: ['owner'], 'user@odata.bind': `https://graph.microsoft.com/v1.0/users('${f.ids.owner}')` }],
+      },
+    }),
+  },
+  {
+    endpoint: 'PUT /groups/{id}/team',
+    // The group's owners and group administrators; Graph asks Group.ReadWrite.All of API clients.
+    people: groupManagers(201),
+    grants: GROUPS_WRITE,
+    request: async (f, succeeds) => ({ method: 'PUT', url: `/v1.0/groups/${succeeds ? await f.freshUnifiedGroup() : f.team.id}/team`, payload: {} }),
+  },
+  {
+    endpoint: 'GET /teams/{id}',
+    // Members may read any team's profile, as any group's; guests only their own teams'.
+    people: everyoneReads,
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/teams/${f.team.id}` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.team.id),
+  },
+  {
+    endpoint: 'GET /groups/{id}/team',
+    people: everyoneReads,
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/groups/${f.team.id}/team` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.team.id),
+  },
+  {
+    endpoint: 'GET /teams/{another team}',
+    people: [200, 200, 200, 200, 200, 200, 404, 404, 404, 401],
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/teams/${f.team.other}` }),
+  },
+  {
+    endpoint: 'PATCH /teams/{id}',
+    people: teamOwners(204),
+    grants: GROUPS_WRITE,
+    request: (f) => ({ method: 'PATCH', url: `/v1.0/teams/${f.team.id}`, payload: { description: `Described ${next()}` } }),
+  },
+  {
+    endpoint: 'GET /me/joinedTeams',
+    people: everyoneReads,
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: () => ({ method: 'GET', url: '/v1.0/me/joinedTeams' }),
+  },
+  {
+    endpoint: 'GET /teams/{id}/members',
+    people: inTeam(200),
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/teams/${f.team.id}/members` }),
+    check: (res, f) => expect(idsIn(res)).toEqual(expect.arrayContaining([f.ids.member, f.ids.owner, f.ids.guest])),
+  },
+  {
+    endpoint: 'POST /teams/{id}/members',
+    people: teamOwners(201),
+    grants: TEAMS_MANAGE,
+    request: async (f, succeeds) => ({
+      method: 'POST',
+      url: `/v1.0/teams/${f.team.id}/members`,
+      payload: { 'user@odata.bind': `https://graph.microsoft.com/v1.0/users('${succeeds ? await f.freshUser() : f.ids.outsider}')` },
+    }),
+  },
+  {
+    endpoint: 'PATCH /teams/{id}/members/{userId}',
+    people: teamOwners(200),
+    grants: TEAMS_MANAGE,
+    request: (f) => ({ method: 'PATCH', url: `/v1.0/teams/${f.team.id}/members/${f.ids.member}`, payload: { roles: [] } }),
+  },
+  {
+    endpoint: 'DELETE /teams/{id}/members/{userId}',
+    people: teamOwners(204),
+    grants: TEAMS_MANAGE,
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/teams/${f.team.id}/members/${succeeds ? await f.freshTeamMember() : f.ids.member}` }),
+  },
+  {
+    endpoint: 'GET /teams/{id}/channels',
+    people: inTeam(200),
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/teams/${f.team.id}/channels` }),
+    check: (res, f) => expect(idsIn(res)).toContain(f.team.general),
+  },
+  {
+    endpoint: 'POST /teams/{id}/channels',
+    // Teams' defaults: owners and members create channels, guests do not.
+    people: [201, 201, 404, 404, 201, 201, 403, 403, 403, 401],
+    grants: ['Channel.Create', ...GROUPS_WRITE],
+    request: (f) => ({ method: 'POST', url: `/v1.0/teams/${f.team.id}/channels`, payload: { displayName: `Channel ${next()}` } }),
+  },
+  {
+    endpoint: 'GET /teams/{id}/channels/{id}',
+    people: inTeam(200),
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/teams/${f.team.id}/channels/${f.team.general}` }),
+  },
+  {
+    endpoint: 'GET /teams/{id}/channels/{id}/filesFolder',
+    people: inTeam(200),
+    grants: TEAMS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/teams/${f.team.id}/channels/${f.team.general}/filesFolder` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.team.generalFolder),
+  },
+
+  // Channel conversations: the team's people (administrators see the team, not its chat); ChannelMessage.* for API clients.
+  ...conversationRows(
+    'messages',
+    (f) => `/v1.0/teams/${f.team.id}/channels/${f.team.general}/messages`,
+    (f) => f.team.message,
+    (f) => f.freshMessage(),
+  ),
+  ...conversationRows(
+    'messages/{id}/replies',
+    (f) => `/v1.0/teams/${f.team.id}/channels/${f.team.general}/messages/${f.team.message}/replies`,
+    (f) => f.team.reply,
+    (f) => f.freshReply(),
+  ),
+
+  // Meetings: a team meeting the group's owner organizes; the team's people are invited.
+  {
+    endpoint: 'POST /me/onlineMeetings',
+    people: membersCreate(201),
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: (f) => ({ method: 'POST', url: '/v1.0/me/onlineMeetings', payload: meetingBody(f) }),
+  },
+  {
+    endpoint: 'POST /users/{id}/onlineMeetings',
+    // A person schedules only as themselves; an API client for anyone in the organization.
+    people: [403, 403, 403, 403, 403, 201, 403, 403, 403, 401],
+    grants: ['OnlineMeetings.ReadWrite.All'],
+    appAllowed: 201,
+    request: (f) => ({ method: 'POST', url: `/v1.0/users/${f.ids.owner}/onlineMeetings`, payload: meetingBody(f) }),
+  },
+  {
+    endpoint: 'GET /me/onlineMeetings',
+    people: everyoneReads,
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: () => ({ method: 'GET', url: '/v1.0/me/onlineMeetings' }),
+  },
+  {
+    endpoint: 'GET /me/onlineMeetings/{id}',
+    people: inMeeting(200),
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: (f) => ({ method: 'GET', url: `/v1.0/me/onlineMeetings/${f.team.meeting}` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.team.meeting),
+  },
+  {
+    endpoint: 'GET /users/{organizer}/onlineMeetings/{id}',
+    people: organizerPath(200),
+    grants: ['OnlineMeetings.ReadWrite.All'],
+    appAllowed: 200,
+    request: (f) => ({ method: 'GET', url: `/v1.0/users/${f.ids.owner}/onlineMeetings/${f.team.meeting}` }),
+  },
+  {
+    endpoint: 'GET /me/onlineMeetings/{id}/attendanceReports',
+    people: organizerOnly(200),
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: (f) => ({ method: 'GET', url: `/v1.0/me/onlineMeetings/${f.team.meeting}/attendanceReports` }),
+  },
+  {
+    endpoint: 'GET /users/{organizer}/onlineMeetings/{id}/attendanceReports',
+    people: organizerPath(200),
+    grants: ['OnlineMeetings.ReadWrite.All'],
+    appAllowed: 200,
+    request: (f) => ({ method: 'GET', url: `/v1.0/users/${f.ids.owner}/onlineMeetings/${f.team.meeting}/attendanceReports` }),
+  },
+  {
+    endpoint: 'GET /foyer/meetings/{id}/attendance.csv',
+    people: organizerOnly(200),
+    grants: ['OnlineMeetings.ReadWrite.All'],
+    appAllowed: 200,
+    request: (f) => ({ method: 'GET', url: `/v1.0/foyer/meetings/${f.team.meeting}/attendance.csv` }),
+  },
+  ...(['join', 'leave'] as const).map((action): Row => ({
+    endpoint: `POST /foyer/meetings/{id}/${action}`,
+    people: inMeeting(200),
+    // People join and leave; an API client has no presence.
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: (f) => ({ method: 'POST', url: `/v1.0/foyer/meetings/${f.team.meeting}/${action}` }),
+  })),
+  {
+    endpoint: 'GET /foyer/meetings/{id}/presence',
+    people: inMeeting(200),
+    grants: ['OnlineMeetings.ReadWrite.All'],
+    appAllowed: 200,
+    request: (f) => ({ method: 'GET', url: `/v1.0/foyer/meetings/${f.team.meeting}/presence` }),
+  },
+  {
+    endpoint: 'GET /chats/{meeting}/messages',
+    // Meeting chat is for the people in the meeting: no application permission reaches it.
+    people: inMeeting(200),
+    grants: [],
+    request: (f) => ({ method: 'GET', url: `/v1.0/chats/${f.team.meeting}/messages` }),
+    check: (res, f) => expect(idsIn(res)).toContain(f.team.chatMessage),
+  },
+  {
+    endpoint: 'POST /chats/{meeting}/messages',
+    people: inMeeting(201),
+    grants: [],
+    request: (f) => ({ method: 'POST', url: `/v1.0/chats/${f.team.meeting}/messages`, payload: { body: { content: `Chat ${next()}` } } }),
+  },
+  {
+    endpoint: 'PATCH /chats/{meeting}/messages/{the member’s message}',
+    people: chatSender(204),
+    grants: [],
+    request: (f) => ({
+      method: 'PATCH',
+      url: `/v1.0/chats/${f.team.meeting}/messages/${f.team.chatMessage}`,
+      payload: { body: { content: `Edited ${next()}` } },
+    }),
+  },
+  {
+    endpoint: 'DELETE /chats/{meeting}/messages/{the member’s message}',
+    people: chatSender(204),
+    grants: [],
+    request: async (f, succeeds) => ({
+      method: 'DELETE',
+      url: `/v1.0/chats/${f.team.meeting}/messages/${succeeds ? await f.freshChatMessage() : f.team.chatMessage}`,
+    }),
+  },
+
+  // Files of the team's library: the team's people through its site, Global Administrators and Sites.ReadWrite.All.
+  {
+    endpoint: 'GET /groups/{id}/drive',
+    people: siteReaders(200),
+    grants: SITES,
+    request: (f) => ({ method: 'GET', url: `/v1.0/groups/${f.team.id}/drive` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.team.drive),
+  },
+  ...[
+    ['GET /drives/{id}', (f: Fixtures) => `/v1.0/drives/${f.team.drive}`],
+    ['GET /drives/{id}/root', (f: Fixtures) => `/v1.0/drives/${f.team.drive}/root`],
+    ['GET /drives/{id}/root/children', (f: Fixtures) => `/v1.0/drives/${f.team.drive}/root/children`],
+    ['GET /drives/{id}/items/{file}', (f: Fixtures) => `/v1.0/drives/${f.team.drive}/items/${f.team.file}`],
+    ['GET /drives/{id}/items/{folder}/children', (f: Fixtures) => `/v1.0/drives/${f.team.drive}/items/${f.team.generalFolder}/children`],
+    ['GET /drives/{id}/items/{file}/content', (f: Fixtures) => `/v1.0/drives/${f.team.drive}/items/${f.team.file}/content`],
+    ['GET /drives/{id}/items/{file}/versions', (f: Fixtures) => `/v1.0/drives/${f.team.drive}/items/${f.team.file}/versions`],
+    [
+      'GET /drives/{id}/items/{file}/versions/{id}/content',
+      (f: Fixtures) => `/v1.0/drives/${f.team.drive}/items/${f.team.file}/versions/${f.team.version}/content`,
+    ],
+  ].map(([endpoint, url]): Row => ({
+    endpoint: endpoint as string,
+    people: siteReaders(200),
+    grants: SITES,
+    request: (f) => ({ method: 'GET', url: (url as (f: Fixtures) => string)(f) }),
+  })),
+  ...(['root', 'items/{folder}'] as const).map((parent): Row => ({
+    endpoint: `POST /drives/{id}/${parent}/children`,
+    people: siteWriters(201),
+    grants: SITES,
+    request: (f) => ({
+      method: 'POST',
+      url: `/v1.0/drives/${f.team.drive}/${parent === 'root' ? 'root' : `items/${f.team.generalFolder}`}/children`,
+      payload: { name: `Folder ${next()}`, folder: {} },
+    }),
+  })),
+  {
+    endpoint: 'PUT /drives/{id}/root:/{name}:/content',
+    people: siteWriters(201),
+    grants: SITES,
+    request: (f) => upload(`/v1.0/drives/${f.team.drive}/root:/upload-${next()}.txt:/content`),
+  },
+  {
+    endpoint: 'PUT /drives/{id}/items/{channel folder}:/{name}:/content',
+    // Guests upload only here: the files they attach to channel posts.
+    people: siteReaders(201),
+    grants: SITES,
+    request: (f) => upload(`/v1.0/drives/${f.team.drive}/items/${f.team.generalFolder}:/attached-${next()}.txt:/content`),
+  },
+  {
+    endpoint: 'PUT /drives/{id}/items/{file}/content',
+    people: siteWriters(200),
+    grants: SITES,
+    request: (f) => upload(`/v1.0/drives/${f.team.drive}/items/${f.team.file}/content`),
+  },
+  {
+    endpoint: 'DELETE /drives/{id}/items/{file}',
+    people: siteWriters(204),
+    grants: SITES,
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/drives/${f.team.drive}/items/${succeeds ? await f.freshFile() : f.team.file}` }),
+  },
+  {
+    endpoint: 'POST /drives/{id}/items/{file}/invite',
+    people: siteWriters(200),
+    grants: SITES,
+    request: (f) => ({
+      method: 'POST',
+      url: `/v1.0/drives/${f.team.drive}/items/${f.team.file}/invite`,
+      payload: { recipients: [{ email: 'miamember@contoso.test' }], roles: ['read'], requireSignIn: true },
+    }),
+  },
+  {
+    endpoint: 'POST /drives/{id}/items/{file}/createLink',
+    people: siteWriters(201),
+    grants: SITES,
+    request: (f) => ({ method: 'POST', url: `/v1.0/drives/${f.team.drive}/items/${f.team.file}/createLink`, payload: { type: 'view', scope: 'organization' } }),
+  },
+  ...(['invite', 'createLink'] as const).map((action): Row => ({
+    endpoint: `POST /drives/{id}/root/${action}`,
+    // The root folder is shared as the site: whoever reaches the library is told so (400).
+    people: siteReaders(400),
+    grants: SITES,
+    request: (f) => ({
+      method: 'POST',
+      url: `/v1.0/drives/${f.team.drive}/root/${action}`,
+      payload: action === 'invite' ? { recipients: [{ email: 'miamember@contoso.test' }] } : { type: 'view' },
+    }),
+  })),
+
+  // Sites: the owner's own site, the member a member of it, the guest a visitor.
+  {
+    endpoint: 'GET /sites',
+    people: everyoneReads,
+    grants: SITES,
+    request: () => ({ method: 'GET', url: '/v1.0/sites' }),
+  },
+  {
+    endpoint: 'POST /sites',
+    people: membersCreate(201),
+    grants: SITES,
+    request: () => ({ method: 'POST', url: '/v1.0/sites', payload: { displayName: `Site ${next()}` } }),
+  },
+  ...[
+    ['GET /sites/{id}', (f: Fixtures) => `/v1.0/sites/${f.site}`],
+    ['GET /sites/{id}/drives', (f: Fixtures) => `/v1.0/sites/${f.site}/drives`],
+    ['GET /sites/{id}/drive', (f: Fixtures) => `/v1.0/sites/${f.site}/drive`],
+    ['GET /foyer/sites/{id}/members', (f: Fixtures) => `/v1.0/foyer/sites/${f.site}/members`],
+    ['GET /groups/{id}/sites/root', (f: Fixtures) => `/v1.0/groups/${f.team.id}/sites/root`],
+  ].map(([endpoint, url]): Row => ({
+    endpoint: endpoint as string,
+    people: siteReaders(200),
+    grants: SITES,
+    request: (f) => ({ method: 'GET', url: (url as (f: Fixtures) => string)(f) }),
+  })),
+  {
+    endpoint: 'PATCH /sites/{id}',
+    people: siteOwners(200),
+    grants: SITES,
+    request: (f) => ({ method: 'PATCH', url: `/v1.0/sites/${f.site}`, payload: { description: `Described ${next()}` } }),
+  },
+  {
+    endpoint: 'POST /sites/{id}/lists',
+    people: siteWriters(201),
+    grants: SITES,
+    request: (f) => ({
+      method: 'POST',
+      url: `/v1.0/sites/${f.site}/lists`,
+      payload: { displayName: `Library ${next()}`, list: { template: 'documentLibrary' } },
+    }),
+  },
+  {
+    endpoint: 'POST /foyer/sites/{id}/members',
+    people: siteOwners(201),
+    grants: SITES,
+    request: async (f, succeeds) => ({
+      method: 'POST',
+      url: `/v1.0/foyer/sites/${f.site}/members`,
+      payload: { userId: succeeds ? await f.freshUser() : f.ids.outsider, role: 'member' },
+    }),
+  },
+  {
+    endpoint: 'DELETE /foyer/sites/{id}/members/{userId}',
+    people: siteOwners(204),
+    grants: SITES,
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/foyer/sites/${f.site}/members/${succeeds ? await f.freshSiteMember() : f.ids.member}` }),
+  },
+  {
+    endpoint: 'POST /foyer/sites/{id}/members/{guest}/renew',
+    people: siteOwners(200),
+    grants: SITES,
+    request: (f) => ({ method: 'POST', url: `/v1.0/foyer/sites/${f.site}/members/${f.ids.guest}/renew` }),
+  },
+
+  // Where people have access
+  {
+    endpoint: 'GET /me/foyer/access',
+    people: everyoneReads,
+    grants: applicationPermissions,
+    appAllowed: 400,
+    appDenied: 400,
+    request: () => ({ method: 'GET', url: '/v1.0/me/foyer/access' }),
+  },
+  {
+    endpoint: 'GET /foyer/users/{guest}/access',
+    // The guest details panel: administrators who look after guests, not every member.
+    people: [200, 200, 200, 200, 403, 403, 403, 403, 403, 401],
+    grants: USERS_READ,
+    request: (f) => ({ method: 'GET', url: `/v1.0/foyer/users/${f.ids.guest}/access` }),
+    check: (res, f) => expect(idsIn(res)).toEqual(expect.arrayContaining([f.team.id, f.site])),
+  },
 ];
 
 describe(`authorization matrix (${testEngine})`, () => {
@@ -703,6 +1286,100 @@ describe(`authorization matrix (${testEngine})`, () => {
     sessions.set('member who owns the group', await signIn('ottoowner@contoso.test'));
     for (const level of Object.keys(guestLevel) as Person[]) sessions.set(level, guestSession);
     sessions.set('anonymous', null);
+
+    // Bulk invitations
+    f.freshBulk = async () => idOf(await must(call(t, admin, bulkUpload()), 202));
+    f.bulkId = await f.freshBulk();
+
+    // Teams, meetings, files and sites, made by the people who own them.
+    const owner_ = sessions.get('member who owns the group')!;
+    const member_ = sessions.get('member')!;
+    const userRef = (id: string) => `https://graph.microsoft.com/v1.0/users('${id}')`;
+    const teamId = idOf(
+      await must(
+        call(t, owner_, {
+          method: 'POST',
+          url: '/v1.0/teams',
+          payload: { displayName: 'Matrix team', members: [{ 'user@odata.bind': userRef(member) }, { 'user@odata.bind': userRef(guest) }] },
+        }),
+        202,
+      ),
+    );
+    const otherTeam = idOf(await must(call(t, owner_, { method: 'POST', url: '/v1.0/teams', payload: { displayName: 'Matrix other team' } }), 202));
+    const general = idsIn(await must(call(t, owner_, { method: 'GET', url: `/v1.0/teams/${teamId}/channels` }), 200))[0]!;
+    const posts = `/v1.0/teams/${teamId}/channels/${general}/messages`;
+    const postAs = async (caller: Caller, url: string) =>
+      idOf(await must(call(t, caller, { method: 'POST', url, payload: { body: { content: `Fixture ${next()}` } } }), 201));
+    const message = await postAs(member_, posts);
+    const drive = idOf(await must(call(t, owner_, { method: 'GET', url: `/v1.0/groups/${teamId}/drive` }), 200));
+    const generalFolder = idOf(await must(call(t, owner_, { method: 'GET', url: `/v1.0/teams/${teamId}/channels/${general}/filesFolder` }), 200));
+    f.freshFile = async () => idOf(await must(call(t, admin, upload(`/v1.0/drives/${drive}/root:/fixture-${next()}.txt:/content`)), 201));
+    const file = await f.freshFile();
+    const version = idsIn(await must(call(t, owner_, { method: 'GET', url: `/v1.0/drives/${drive}/items/${file}/versions` }), 200))[0]!;
+    const meeting = idOf(
+      await must(
+        call(t, owner_, {
+          method: 'POST',
+          url: '/v1.0/me/onlineMeetings',
+          payload: { subject: 'Matrix meeting', startDateTime: '2026-11-02T10:00:00Z', endDateTime: '2026-11-02T11:00:00Z', teamId },
+        }),
+        201,
+      ),
+    );
+    const chat = `/v1.0/chats/${meeting}/messages`;
+    f.team = {
+      id: teamId,
+      other: otherTeam,
+      general,
+      message,
+      reply: await postAs(member_, `${posts}/${message}/replies`),
+      drive,
+      generalFolder,
+      file,
+      version,
+      meeting,
+      chatMessage: await postAs(member_, chat),
+    };
+    f.freshMessage = () => postAs(member_, posts);
+    f.freshReply = () => postAs(member_, `${posts}/${message}/replies`);
+    f.freshChatMessage = () => postAs(member_, chat);
+    f.freshTeamMember = async () => {
+      const id = await f.freshUser();
+      await must(call(t, fixtureClient, { method: 'POST', url: `/v1.0/teams/${teamId}/members`, payload: { 'user@odata.bind': userRef(id) } }), 201);
+      return id;
+    };
+    f.freshUnifiedGroup = async () => {
+      const n = next();
+      const res = await must(
+        call(t, fixtureClient, {
+          method: 'POST',
+          url: '/v1.0/groups',
+          payload: {
+            displayName: `Unified ${n}`,
+            mailNickname: `unified${n}`,
+            mailEnabled: true,
+            securityEnabled: false,
+            groupTypes: ['Unified'],
+            'owners@odata.bind': bind([owner]),
+          },
+        }),
+        201,
+      );
+      return idOf(res);
+    };
+
+    f.site = idOf(await must(call(t, owner_, { method: 'POST', url: '/v1.0/sites', payload: { displayName: 'Matrix site' } }), 201));
+    const addToSite = async (userId: string, role: string) =>
+      must(call(t, owner_, { method: 'POST', url: `/v1.0/foyer/sites/${f.site}/members`, payload: { userId, role } }), 201);
+    await addToSite(member, 'member');
+    await addToSite(guest, 'visitor');
+    f.freshSiteMember = async () => {
+      const id = await f.freshUser();
+      await addToSite(id, 'member');
+      return id;
+    };
+    // Guest access to sites expires, so that site owners have something to renew.
+    await must(call(t, admin, { method: 'PATCH', url: '/v1.0/foyer/settings/collaboration', payload: { guestAccessExpirationDays: 365 } }), 200);
   });
   afterAll(() => t?.close());
 
@@ -866,7 +1543,7 @@ describe(`authorization matrix (${testEngine})`, () => {
 
     it('limited: sees only their own groups and those groups’ members', async () => {
       await setGuestLevel(guestAccessLevels.limited);
-      expect(idsIn(await must(call(t, guest, { method: 'GET', url: '/v1.0/groups' }), 200))).toEqual([f.groups.team]);
+      expect(idsIn(await must(call(t, guest, { method: 'GET', url: '/v1.0/groups' }), 200)).sort()).toEqual([f.groups.team, f.team.id].sort());
       const members = idsIn(await must(call(t, guest, { method: 'GET', url: `/v1.0/groups/${f.groups.team}/members` }), 200));
       expect(members).not.toContain(f.ids.outsider);
       for (const id of members) expect((await call(t, guest, { method: 'GET', url: `/v1.0/users/${id}` })).statusCode).toBe(200);
@@ -878,7 +1555,7 @@ describe(`authorization matrix (${testEngine})`, () => {
       const me = await must(call(t, guest, { method: 'GET', url: '/v1.0/me' }), 200);
       expect(idOf(me)).toBe(f.ids.guest);
       expect(idOf(await must(call(t, guest, { method: 'GET', url: `/v1.0/users/${f.ids.guest}` }), 200))).toBe(f.ids.guest);
-      expect(idsIn(await must(call(t, guest, { method: 'GET', url: '/v1.0/me/memberOf' }), 200))).toEqual([f.groups.team]);
+      expect(idsIn(await must(call(t, guest, { method: 'GET', url: '/v1.0/me/memberOf' }), 200)).sort()).toEqual([f.groups.team, f.team.id].sort());
       expectGraphError(await call(t, guest, { method: 'GET', url: `/v1.0/users/${f.ids.teammate}` }), 404, 'Request_ResourceNotFound');
       expectGraphError(await call(t, guest, { method: 'GET', url: `/v1.0/groups/${f.groups.team}` }), 404, 'Request_ResourceNotFound');
     });
@@ -914,6 +1591,32 @@ describe(`authorization matrix (${testEngine})`, () => {
           'Authorization_RequestDenied',
         );
       });
+  });
+
+  describe('bulk invitations when allowInvitesFrom is none', () => {
+    it('no one may upload or preview a file (403), not even a Global Administrator; past uploads stay readable', async () => {
+      const policy = '/v1.0/policies/authorizationPolicy';
+      const before = ((await must(call(t, admin, { method: 'GET', url: policy }), 200)).json() as { allowInvitesFrom: string }).allowInvitesFrom;
+      const count = async () => idsIn(await must(call(t, admin, { method: 'GET', url: '/v1.0/foyer/bulkInvitations' }), 200)).length;
+      const uploads = await count();
+      await must(call(t, admin, { method: 'PATCH', url: policy, payload: { allowInvitesFrom: 'none' } }), 204);
+      try {
+        const callers = [
+          admin,
+          sessions.get('User Administrator')!,
+          sessions.get('Guest Inviter')!,
+          ...(await Promise.all(INVITE.map((permission) => tokenFor([permission])))),
+        ];
+        for (const caller of callers) {
+          for (const query of ['', '&validateOnly=true'])
+            expectGraphError(await call(t, caller, bulkUpload(query)), 403, 'Authorization_RequestDenied', 'Guest invitations not allowed for your company.');
+          expect((await call(t, caller, { method: 'GET', url: `/v1.0/foyer/bulkInvitations/${f.bulkId}` })).statusCode).toBe(200);
+        }
+        expect(await count()).toBe(uploads);
+      } finally {
+        await must(call(t, admin, { method: 'PATCH', url: policy, payload: { allowInvitesFrom: before } }), 204);
+      }
+    });
   });
 
   describe('group owners', () => {

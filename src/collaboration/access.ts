@@ -58,6 +58,8 @@ export type TeamAccess = { kind: 'person'; role: TeamRole; userId: string } | { 
  * organization turned guest access in Teams off) get 404, so a team's existence stays hidden.
  */
 export async function teamAccess(db: Kysely<Database>, actor: Actor, teamId: string): Promise<{ team: TeamRow; access: TeamAccess }> {
+  // An API client without a Teams permission is refused as Graph refuses it (403), whether or not the team exists.
+  if (actor.kind === 'app' && !can(actor, 'teams.read')) throw forbidden();
   const team = await findTeam(db, actor.tenantId, teamId);
   if (!team) throw notFound(teamId);
   if (actor.kind === 'user') {
@@ -77,6 +79,8 @@ export type SiteAccess = 'manage' | 'write' | 'read';
 
 /** The caller's access to a site, or null. Team sites follow the team; other sites their member list (with guest expiry). */
 export async function siteAccessOf(db: Kysely<Database>, actor: Actor, site: SiteRow, now: string): Promise<SiteAccess | null> {
+  // API clients reach sites only through Sites permissions: without one the answer is 403, not a hidden site's 404.
+  if (actor.kind === 'app' && !can(actor, 'sites.read')) throw forbidden();
   if (actor.kind === 'user') {
     if (site.group_id) {
       const role = await teamRoleOf(db, site.group_id, actor.userId);

@@ -12,7 +12,7 @@ import { isValidEmail } from '../directory/email.js';
 import type { UserRow } from '../directory/users.repository.js';
 import type { InvitationsService } from '../invitations/invitations.service.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { siteAccessOf, teamAccess, type SiteAccess, type SiteRow } from './access.js';
+import { findTeam, siteAccessOf, type SiteAccess, type SiteRow } from './access.js';
 import { allowsAnyoneLinks, allowsGuests, allowsNewGuests, readCollaborationSettings, stricter, type SharingLevel } from './settings.js';
 import { defaultDriveOfSite, ensureFolder, type DriveItemRow, type DriveRow } from './drives.repository.js';
 import type { FileStorage } from './storage.js';
@@ -262,8 +262,10 @@ export function createFilesService(deps: {
     accessTo,
 
     async groupDrive(ctx: RequestContext, groupId: string) {
-      const { team } = await teamAccess(db, ctx.actor, groupId);
-      const site = await db.selectFrom('sites').selectAll().where('group_id', '=', team.id).executeTakeFirstOrThrow();
+      // The library answers to whoever may open it (its site's access, Sites.ReadWrite.All), as /drives/{id} does.
+      const team = await findTeam(db, ctx.actor.tenantId, groupId);
+      const site = team ? await db.selectFrom('sites').selectAll().where('group_id', '=', team.id).executeTakeFirstOrThrow() : undefined;
+      if (!site || !(await siteAccessOf(db, ctx.actor, site, now()))) throw notFound(groupId);
       const drive = (await defaultDriveOfSite(db, site.id))!;
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#drives/$entity`, ...shapeDrive(ctx, drive, site) };
     },

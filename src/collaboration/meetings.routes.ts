@@ -25,8 +25,10 @@ export function registerMeetingRoutes(app: FastifyInstance, deps: { meetings: Me
   );
   app.get('/v1.0/me/onlineMeetings', { schema: { tags, summary: 'Meetings of the signed-in person' } }, (req) => meetings.listMine(ctx(req)));
   for (const prefix of ['/v1.0/me/onlineMeetings/:id', '/v1.0/users/:userId/onlineMeetings/:id']) {
-    app.get(prefix, { schema: { tags, summary: 'Get a meeting' } }, (req) => meetings.get(ctx(req), p(req).id));
-    app.get(`${prefix}/attendanceReports`, { schema: { tags, summary: 'Attendance (organizer)' } }, (req) => meetings.attendanceReport(ctx(req), p(req).id));
+    app.get(prefix, { schema: { tags, summary: 'Get a meeting' } }, (req) => meetings.get(ctx(req), p(req).id, p(req).userId ?? null));
+    app.get(`${prefix}/attendanceReports`, { schema: { tags, summary: 'Attendance (organizer)' } }, (req) =>
+      meetings.attendanceReport(ctx(req), p(req).id, p(req).userId ?? null),
+    );
   }
   app.get('/v1.0/foyer/meetings/:id/attendance.csv', { schema: { tags, summary: 'Attendance as CSV (organizer)' } }, async (req, reply) =>
     reply

@@ -85,6 +85,13 @@ export function createMeetingsService(deps: { db: Kysely<Database>; clock: Clock
     return p ? 'attendee' : null;
   }
 
+  /** Whose meetings the path names: /me is for people only; a person may name only themselves under /users/{id}. */
+  function checkOwnerPath(actor: Actor, userKey: string | null | undefined) {
+    if (userKey === undefined) return;
+    if (actor.kind === 'app' && userKey === null) throw badRequest('/me request is only valid with delegated authentication flow.');
+    if (actor.kind === 'user' && userKey !== null && userKey.toLowerCase() !== actor.userId) throw forbidden();
+  }
+
   async function openMeeting(actor: Actor, id: string) {
     const m = isGuid(id)
       ? await db.selectFrom('meetings').selectAll().where('tenant_id', '=', actor.tenantId).where('id', '=', id.toLowerCase()).executeTakeFirst()
@@ -142,8 +149,11 @@ export function createMeetingsService(deps: { db: Kysely<Database>; clock: Clock
       if (guestCaller(actor)) throw forbidden('Guests cannot create meetings.');
       let organizer: UserRow | undefined;
       if (actor.kind === 'user') {
+        // As Graph: a person schedules only as themselves, whatever user the path names.
+        if (organizerKey !== null && organizerKey.toLowerCase() !== actor.userId) throw forbidden();
         [organizer] = await findLiveUsers(db, actor.tenantId, [actor.userId]);
       } else {
+        if (organizerKey === null) throw badRequest('/me request is only valid with delegated authentication flow.');
         if (!can(actor, 'meetings.write')) throw forbidden();
         if (!organizerKey || !isGuid(organizerKey)) throw notFound(organizerKey ?? '');
         [organizer] = await findLiveUsers(db, actor.tenantId, [organizerKey.toLowerCase()]);
@@ -247,7 +257,8 @@ export function createMeetingsService(deps: { db: Kysely<Database>; clock: Clock
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#onlineMeetings/$entity`, ...(await shape(ctx, m)) };
     },
 
-    async get(ctx: RequestContext, id: string) {
+    async get(ctx: RequestContext, id: string, userKey?: string | null) {
+      checkOwnerPath(ctx.actor, userKey);
       const { meeting } = await openMeeting(ctx.actor, id);
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#onlineMeetings/$entity`, ...(await shape(ctx, meeting)) };
     },
@@ -332,7 +343,8 @@ export function createMeetingsService(deps: { db: Kysely<Database>; clock: Clock
     },
 
     /** Graph's meetingAttendanceReport: organizer only. */
-    async attendanceReport(ctx: RequestContext, id: string) {
+    async attendanceReport(ctx: RequestContext, id: string, userKey?: string | null) {
+      checkOwnerPath(ctx.actor, userKey);
       const { meeting, role } = await openMeeting(ctx.actor, id);
       if (role !== 'organizer') throw forbidden('Only the organizer can see attendance.');
       const rows = await db.selectFrom('meeting_attendance').selectAll().where('meeting_id', '=', meeting.id).orderBy('joined_at').execute();

@@ -3,7 +3,14 @@ import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import { badRequest, forbidden, notFound } from '../graph/errors.js';
-import { can, type Actor } from '../auth/permissions.js';
+import { can, directoryRoles, hasRole, type Actor } from '../auth/permissions.js';
+
+const guestAdministratorRoles = [
+  directoryRoles.globalAdministrator.id,
+  directoryRoles.userAdministrator.id,
+  directoryRoles.guestInviter.id,
+  directoryRoles.helpdeskAdministrator.id,
+];
 import { isGuid } from '../ids.js';
 import { guestCaller } from './access.js';
 
@@ -94,7 +101,10 @@ export function createAccessService(deps: { db: Kysely<Database>; clock: Clock }
     },
     /** GET /foyer/users/{id}/access: for administrators (guest details). */
     async ofUser(ctx: RequestContext, userId: string) {
-      if (guestCaller(ctx.actor) || !can(ctx.actor, 'users.read')) throw forbidden();
+      // Administrators who look after guests (the guest details panel); a plain member may not list where others have access.
+      const actor = ctx.actor;
+      const allowed = actor.kind === 'app' ? can(actor, 'users.read') : !guestCaller(actor) && guestAdministratorRoles.some((role) => hasRole(actor, role));
+      if (!allowed) throw forbidden();
       const user = isGuid(userId)
         ? await db.selectFrom('users').select('id').where('tenant_id', '=', ctx.actor.tenantId).where('id', '=', userId.toLowerCase()).executeTakeFirst()
         : undefined;

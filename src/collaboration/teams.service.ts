@@ -460,9 +460,8 @@ export function createTeamsService(deps: { db: Kysely<Database>; clock: Clock; i
       const group = isGuid(groupId) ? await findGroup(db, actor.tenantId, groupId.toLowerCase()) : undefined;
       if (!group) throw notFound(groupId);
       const owner = actor.kind === 'user' && (await teamRoleOf(db, group.id, actor.userId)) === 'owner';
-      if (!owner && !can(actor, 'teams.manage') && !can(actor, 'teams.create')) throw forbidden();
-      if (!owner && !can(actor, 'teams.manage') && !can(actor, 'groups.write'))
-        throw forbidden('Only the group’s owners or administrators can add a team to it.');
+      // As Graph: Group.ReadWrite.All (or Directory.ReadWrite.All); managing a team's members is not enough.
+      if (!owner && !can(actor, 'groups.write')) throw forbidden('Only the group’s owners or administrators can add a team to it.');
       if (!(JSON.parse(group.group_types) as string[]).includes('Unified'))
         throw badRequest('Only a Microsoft 365 group (groupTypes Unified) can have a team.');
       if (await db.selectFrom('teams').select('id').where('id', '=', group.id).executeTakeFirst())
@@ -493,7 +492,9 @@ export function createTeamsService(deps: { db: Kysely<Database>; clock: Clock; i
 
     async update(ctx: RequestContext, teamId: string, body: TeamUpdateBody): Promise<void> {
       const { team, access } = await teamAccess(db, ctx.actor, teamId);
-      if (!isOwnerOrAdmin(access)) throw forbidden('Only the team’s owners can change its settings.');
+      // Settings are the group's, as in Graph: TeamMember.ReadWrite.All manages members, not the team itself.
+      if (access.kind === 'admin' ? !can(ctx.actor, 'groups.write') : access.role !== 'owner')
+        throw forbidden('Only the team’s owners can change its settings.');
       const s = teamSettingsOf(team);
       const next: TeamSettings = {
         memberSettings: { ...s.memberSettings, ...body.memberSettings },

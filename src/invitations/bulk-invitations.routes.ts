@@ -10,7 +10,6 @@ import { Type } from '@sinclair/typebox';
 import type { RequestContext } from '../http/context.js';
 import { badRequest } from '../graph/errors.js';
 import type { BulkInvitationsService, BulkOptions } from './bulk-invitations.service.js';
-import { ENTRA_TEMPLATE } from './bulk-csv.js';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 256 }) });
 type P = { id: string };
@@ -47,11 +46,11 @@ export function registerBulkInvitationRoutes(
   const tags = ['bulk invitations'];
 
   app.get('/v1.0/foyer/bulkInvitations/template', { schema: { tags, summary: "Entra's bulk invite template" } }, async (req, reply) => {
-    ctx(req);
+    const template = bulk.template(ctx(req));
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="BulkInviteTemplate.csv"')
-      .send(ENTRA_TEMPLATE);
+      .send(template);
   });
   app.get('/v1.0/foyer/bulkInvitations', { schema: { tags, summary: 'Past bulk invitations, newest first' } }, (req) => bulk.list(ctx(req)));
   app.get('/v1.0/foyer/bulkInvitations/:id', { schema: { tags, summary: 'Progress and counts of one upload', params: Id } }, (req) =>

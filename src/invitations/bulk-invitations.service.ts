@@ -20,7 +20,7 @@ import { domainAllowed } from './collaboration-policy.js';
 import { guestUpn, newInvitationRow, requireMayInvite, type InvitationRow } from './invitations.service.js';
 import { invitationMessage, invitationToken, redeemLink } from './invitation-mail.js';
 import { csvLine } from '../http/csv.js';
-import { BulkFileError, readBulkFile, type BulkFormat, type BulkLine } from './bulk-csv.js';
+import { BulkFileError, ENTRA_TEMPLATE, readBulkFile, type BulkFormat, type BulkLine } from './bulk-csv.js';
 
 export const BULK_INVITE_JOB = 'bulk.invite';
 
@@ -613,6 +613,11 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
     handlers,
     upload,
     validate,
+    /** Entra's template, for those who may upload it (the bulk invite page is theirs alone). */
+    template(ctx: RequestContext): string {
+      requireBulkAccess(ctx.actor);
+      return ENTRA_TEMPLATE;
+    },
     async get(ctx: RequestContext, id: string) {
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#foyer/bulkInvitations/$entity`, ...toBulkInvitation(await findBulk(ctx.actor, id)) };
     },
