@@ -31,9 +31,12 @@ import { registerOutboxRoutes } from './mail/outbox.routes.js';
 import { createRedemptionService } from './invitations/redemption.service.js';
 import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
 import { createOneTimeCodes } from './auth/one-time-codes.js';
+import { registerGuestExportRoutes } from './directory/guests-export.routes.js';
+import { registerAdminCenter } from './web/admin-center.routes.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom'>;
+  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom'> &
+    Partial<Pick<Config, 'smtpUrl'>>;
   database: DatabaseHandle;
   clock: Clock;
   /** The organization this process serves. */
@@ -85,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies });
   const users = createUsersService(serviceDeps);
   registerUserRoutes(app, users, ctx);
+  registerGuestExportRoutes(app, users, ctx);
   const groups = createGroupsService({ ...serviceDeps, users });
   registerGroupRoutes(app, groups, ctx);
   registerDeletedItemsRoutes(app, createDeletedItemsService(serviceDeps), ctx);
@@ -109,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.status(503).send({ status: 'unavailable', database: database.engine });
     }
   });
+  // Without SMTP_URL mail stays in the outbox, and the admin center shows its page.
+  await registerAdminCenter(app, { db: database.db, tenantId: deps.tenantId, outboxActive: !config.smtpUrl, inviteTtlDays: config.inviteTtlDays });
   app.get('/openapi.json', { config: { anonymous: true }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }
