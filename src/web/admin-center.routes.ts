@@ -86,11 +86,11 @@ export async function registerAdminCenter(
     if (file) {
       // Vite puts a content hash in every asset name, so those never change.
       const immutable = file.startsWith(`assets${path.sep}`);
-      return reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache').sendFile(file);
+      return reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache').sendFile(file, { cacheControl: false });
     }
     if (!(req.headers.accept ?? '').includes('text/html')) return notFound(req, reply);
     reply.header('cache-control', 'no-store').header('content-security-policy', appCsp).header('x-frame-options', 'DENY');
-    if (fileIn(root, '/index.html')) return reply.sendFile('index.html');
+    if (fileIn(root, '/index.html')) return reply.sendFile('index.html', { cacheControl: false });
     return reply
       .status(503)
       .type('text/html; charset=utf-8')

@@ -2,12 +2,9 @@ import { useState, type ReactNode } from 'react';
 import {
   Button,
   DrawerBody,
-  DrawerHeader,
-  DrawerHeaderTitle,
   makeStyles,
   MessageBar,
   MessageBarBody,
-  OverlayDrawer,
   Spinner,
   Tab,
   TabList,
@@ -22,14 +19,7 @@ import {
   ToolbarButton,
   tokens,
 } from '@fluentui/react-components';
-import {
-  Dismiss24Regular,
-  Delete20Regular,
-  Mail20Regular,
-  ArrowReset20Regular,
-  PersonProhibited20Regular,
-  PersonAvailable20Regular,
-} from '@fluentui/react-icons';
+import { Delete20Regular, Mail20Regular, ArrowReset20Regular, PersonProhibited20Regular, PersonAvailable20Regular } from '@fluentui/react-icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, directoryObjectRef, odataString, type Invitation, type Page, type User } from '../api';
@@ -38,6 +28,7 @@ import { useNotify } from '../notify';
 import { usePermissions } from '../session';
 import { StateBadge } from './StateBadge';
 import { ConfirmDialog } from './ConfirmDialog';
+import { Panel } from './Panel';
 import { DirectoryPicker, type Picked } from './DirectoryPicker';
 
 const useStyles = makeStyles({
@@ -160,13 +151,7 @@ export function GuestDetailsPanel(props: { userId: string | null; onClose(): voi
   );
 
   return (
-    <OverlayDrawer open={Boolean(id)} position="end" size="large" onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DrawerHeader>
-        <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={props.onClose} />}>
-          {u?.displayName ?? t('details.title')}
-        </DrawerHeaderTitle>
-        {u && <Text>{u.mail}</Text>}
-      </DrawerHeader>
+    <Panel open={Boolean(id)} size="large" title={u?.displayName ?? t('details.title')} subtitle={u?.mail} onClose={props.onClose}>
       <DrawerBody>
         {user.isError && (
           <MessageBar intent="error">
@@ -340,6 +325,6 @@ export function GuestDetailsPanel(props: { userId: string | null; onClose(): voi
         onConfirm={() => void resetRedemption()}
         onCancel={() => setConfirm(null)}
       />
-    </OverlayDrawer>
+    </Panel>
   );
 }

@@ -3,23 +3,21 @@ import {
   Button,
   DrawerBody,
   DrawerFooter,
-  DrawerHeader,
-  DrawerHeaderTitle,
   Field,
   Input,
   makeStyles,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
-  OverlayDrawer,
   Select,
   Switch,
   Textarea,
 } from '@fluentui/react-components';
-import { Dismiss24Regular, Copy20Regular } from '@fluentui/react-icons';
+import { Copy20Regular } from '@fluentui/react-icons';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, type Invitation } from '../api';
 import { DirectoryPicker, type Picked } from './DirectoryPicker';
+import { Panel } from './Panel';
 import { errorText } from '../format';
 
 const useStyles = makeStyles({ form: { display: 'flex', flexDirection: 'column', gap: '16px' }, row: { display: 'flex', gap: '8px', alignItems: 'flex-end' } });
@@ -97,12 +95,7 @@ export function InvitePanel(props: { open: boolean; onClose(): void; onInvited()
   const fieldError = (f: FieldName) => (error?.field === f ? { validationMessage: error.text, validationState: 'error' as const } : {});
 
   return (
-    <OverlayDrawer open={props.open} position="end" size="medium" onOpenChange={(_, d) => !d.open && close()}>
-      <DrawerHeader>
-        <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={close} />}>
-          {t('invite.title')}
-        </DrawerHeaderTitle>
-      </DrawerHeader>
+    <Panel open={props.open} title={t('invite.title')} onClose={close}>
       {result ? (
         <>
           <DrawerBody>
@@ -178,6 +171,6 @@ export function InvitePanel(props: { open: boolean; onClose(): void; onInvited()
           </DrawerFooter>
         </form>
       )}
-    </OverlayDrawer>
+    </Panel>
   );
 }

@@ -1,28 +1,11 @@
-import { useState, type FormEvent } from 'react';
-import {
-  Button,
-  Checkbox,
-  DrawerBody,
-  DrawerFooter,
-  DrawerHeader,
-  DrawerHeaderTitle,
-  Field,
-  Input,
-  Link,
-  makeStyles,
-  MessageBar,
-  MessageBarBody,
-  OverlayDrawer,
-  SearchBox,
-  Text,
-  Toolbar,
-  ToolbarButton,
-} from '@fluentui/react-components';
-import { Dismiss24Regular, PersonAdd20Regular } from '@fluentui/react-icons';
+import { useState } from 'react';
+import { Checkbox, DrawerBody, Field, Input, Link, makeStyles, SearchBox, Toolbar, ToolbarButton } from '@fluentui/react-components';
+import { PersonAdd20Regular } from '@fluentui/react-icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, directoryObjectRef, eventual, searchTerm, type Page, type User } from '../api';
 import { PageHeader } from '../components/PageHeader';
+import { FormPanel, Panel } from '../components/Panel';
 import { VirtualTable, type Column, type Sort } from '../components/VirtualTable';
 import { ListState } from '../components/ListState';
 import { usePagedList } from '../components/usePagedList';
@@ -132,7 +115,6 @@ export function ActiveUsersPage() {
 }
 
 function AddUserPanel(props: { open: boolean; onClose(): void; onAdded(): void }) {
-  const styles = useStyles();
   const { t } = useTranslation();
   const notify = useNotify();
   const info = useAdminCenterInfo();
@@ -146,8 +128,7 @@ function AddUserPanel(props: { open: boolean; onClose(): void; onAdded(): void }
   const [busy, setBusy] = useState(false);
   const displayName = name || `${first} ${last}`.trim();
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  async function submit() {
     setBusy(true);
     setError(null);
     try {
@@ -180,45 +161,31 @@ function AddUserPanel(props: { open: boolean; onClose(): void; onAdded(): void }
     }
   }
   return (
-    <OverlayDrawer open={props.open} position="end" size="medium" onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DrawerHeader>
-        <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={props.onClose} />}>
-          {t('members.addTitle')}
-        </DrawerHeaderTitle>
-      </DrawerHeader>
-      <form onSubmit={submit} style={{ display: 'contents' }}>
-        <DrawerBody>
-          <div className={styles.form}>
-            {error && (
-              <MessageBar intent="error">
-                <MessageBarBody>{error}</MessageBarBody>
-              </MessageBar>
-            )}
-            <Field label={t('members.firstName')}>
-              <Input value={first} onChange={(_, d) => setFirst(d.value)} />
-            </Field>
-            <Field label={t('members.lastName')}>
-              <Input value={last} onChange={(_, d) => setLast(d.value)} />
-            </Field>
-            <Field label={t('members.displayName')} required>
-              <Input value={displayName} onChange={(_, d) => setName(d.value)} />
-            </Field>
-            <Field label={t('members.userName')} required hint={`…@${domain}`}>
-              <Input value={userName} onChange={(_, d) => setUserName(d.value.replace(/[^A-Za-z0-9._-]/g, ''))} />
-            </Field>
-            <Field label={t('members.password')} required hint={t('members.passwordHint')}>
-              <Input type="password" autoComplete="new-password" value={password} onChange={(_, d) => setPassword(d.value)} />
-            </Field>
-          </div>
-        </DrawerBody>
-        <DrawerFooter>
-          <Button appearance="primary" type="submit" disabled={busy || !displayName || !userName || !password}>
-            {t('common.add')}
-          </Button>
-          <Button onClick={props.onClose}>{t('common.cancel')}</Button>
-        </DrawerFooter>
-      </form>
-    </OverlayDrawer>
+    <FormPanel
+      open={props.open}
+      title={t('members.addTitle')}
+      onClose={props.onClose}
+      onSubmit={() => void submit()}
+      submitLabel={t('common.add')}
+      submitDisabled={busy || !displayName || !userName || !password}
+      error={error}
+    >
+      <Field label={t('members.firstName')}>
+        <Input value={first} onChange={(_, d) => setFirst(d.value)} />
+      </Field>
+      <Field label={t('members.lastName')}>
+        <Input value={last} onChange={(_, d) => setLast(d.value)} />
+      </Field>
+      <Field label={t('members.displayName')} required>
+        <Input value={displayName} onChange={(_, d) => setName(d.value)} />
+      </Field>
+      <Field label={t('members.userName')} required hint={`…@${domain}`}>
+        <Input value={userName} onChange={(_, d) => setUserName(d.value.replace(/[^A-Za-z0-9._-]/g, ''))} />
+      </Field>
+      <Field label={t('members.password')} required hint={t('members.passwordHint')}>
+        <Input type="password" autoComplete="new-password" value={password} onChange={(_, d) => setPassword(d.value)} />
+      </Field>
+    </FormPanel>
   );
 }
 
@@ -246,13 +213,7 @@ function MemberPanel(props: { user: User | null; onClose(): void }) {
     void queryClient.invalidateQueries({ queryKey: ['user', u!.id, 'memberOf'] });
   }
   return (
-    <OverlayDrawer open={Boolean(u)} position="end" size="medium" onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DrawerHeader>
-        <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={props.onClose} />}>
-          {u?.displayName}
-        </DrawerHeaderTitle>
-        <Text>{u?.userPrincipalName}</Text>
-      </DrawerHeader>
+    <Panel open={Boolean(u)} title={u?.displayName} subtitle={u?.userPrincipalName} onClose={props.onClose}>
       <DrawerBody>
         <fieldset style={{ border: 'none', padding: 0 }}>
           <legend style={{ fontWeight: 600, marginBottom: 8 }}>{t('members.assignRoles')}</legend>
@@ -268,6 +229,6 @@ function MemberPanel(props: { user: User | null; onClose(): void }) {
           ))}
         </fieldset>
       </DrawerBody>
-    </OverlayDrawer>
+    </Panel>
   );
 }

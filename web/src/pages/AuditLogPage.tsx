@@ -1,16 +1,12 @@
 import { useState } from 'react';
 import {
-  Button,
   DrawerBody,
-  DrawerHeader,
-  DrawerHeaderTitle,
   Dropdown,
   Field,
   Input,
   Link,
   makeStyles,
   Option,
-  OverlayDrawer,
   Table,
   TableBody,
   TableCell,
@@ -20,10 +16,11 @@ import {
   Toolbar,
   ToolbarButton,
 } from '@fluentui/react-components';
-import { ArrowDownload20Regular, Dismiss24Regular } from '@fluentui/react-icons';
+import { ArrowDownload20Regular } from '@fluentui/react-icons';
 import { useTranslation } from 'react-i18next';
 import { api, odataString, relative, type Page } from '../api';
 import { PageHeader } from '../components/PageHeader';
+import { Panel } from '../components/Panel';
 import { VirtualTable, type Column } from '../components/VirtualTable';
 import { ListState } from '../components/ListState';
 import { usePagedList } from '../components/usePagedList';
@@ -211,12 +208,7 @@ export function AuditLogPage() {
           height="calc(100vh - 330px)"
         />
       </ListState>
-      <OverlayDrawer open={open !== null} position="end" size="large" onOpenChange={(_, d) => !d.open && setOpen(null)}>
-        <DrawerHeader>
-          <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={() => setOpen(null)} />}>
-            {open?.activityDisplayName ?? t('audit.detailsTitle')}
-          </DrawerHeaderTitle>
-        </DrawerHeader>
+      <Panel open={open !== null} size="large" title={open?.activityDisplayName ?? t('audit.detailsTitle')} onClose={() => setOpen(null)}>
         <DrawerBody>
           {open && (
             <>
@@ -266,7 +258,7 @@ export function AuditLogPage() {
             </>
           )}
         </DrawerBody>
-      </OverlayDrawer>
+      </Panel>
     </>
   );
 }

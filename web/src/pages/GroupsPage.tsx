@@ -1,17 +1,12 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import {
   Button,
   DrawerBody,
   DrawerFooter,
-  DrawerHeader,
-  DrawerHeaderTitle,
   Field,
   Input,
   Link,
   makeStyles,
-  MessageBar,
-  MessageBarBody,
-  OverlayDrawer,
   Radio,
   RadioGroup,
   SearchBox,
@@ -26,11 +21,12 @@ import {
   Toolbar,
   ToolbarButton,
 } from '@fluentui/react-components';
-import { Add20Regular, Delete20Regular, Dismiss24Regular } from '@fluentui/react-icons';
+import { Add20Regular, Delete20Regular } from '@fluentui/react-icons';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, directoryObjectRef, odataString, type Group, type Page } from '../api';
 import { PageHeader } from '../components/PageHeader';
+import { FormPanel, Panel } from '../components/Panel';
 import { VirtualTable, type Column } from '../components/VirtualTable';
 import { ListState } from '../components/ListState';
 import { usePagedList } from '../components/usePagedList';
@@ -115,7 +111,6 @@ export function GroupsPage() {
 }
 
 function CreateGroupPanel(props: { open: boolean; onClose(): void; onCreated(): void }) {
-  const styles = useStyles();
   const { t } = useTranslation();
   const notify = useNotify();
   const [name, setName] = useState('');
@@ -126,8 +121,7 @@ function CreateGroupPanel(props: { open: boolean; onClose(): void; onCreated(): 
   const [busy, setBusy] = useState(false);
   const nick = alias || name.toLowerCase().replace(/[^a-z0-9]/g, '');
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  async function submit() {
     setBusy(true);
     setError(null);
     try {
@@ -155,45 +149,31 @@ function CreateGroupPanel(props: { open: boolean; onClose(): void; onCreated(): 
     }
   }
   return (
-    <OverlayDrawer open={props.open} position="end" size="medium" onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DrawerHeader>
-        <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={props.onClose} />}>
-          {t('groups.add')}
-        </DrawerHeaderTitle>
-      </DrawerHeader>
-      <form onSubmit={submit} style={{ display: 'contents' }}>
-        <DrawerBody>
-          <div className={styles.form}>
-            {error && (
-              <MessageBar intent="error">
-                <MessageBarBody>{error}</MessageBarBody>
-              </MessageBar>
-            )}
-            <Field label={t('groups.type')}>
-              <RadioGroup value={type} onChange={(_, d) => setType(d.value as 'unified' | 'security')}>
-                <Radio value="unified" label={t('groups.unified')} />
-                <Radio value="security" label={t('groups.security')} />
-              </RadioGroup>
-            </Field>
-            <Field label={t('groups.name')} required>
-              <Input value={name} onChange={(_, d) => setName(d.value)} />
-            </Field>
-            <Field label={t('groups.mailNickname')} required>
-              <Input value={nick} onChange={(_, d) => setAlias(d.value.replace(/[^A-Za-z0-9._-]/g, ''))} />
-            </Field>
-            <Field label={t('groups.description')}>
-              <Textarea value={description} onChange={(_, d) => setDescription(d.value)} />
-            </Field>
-          </div>
-        </DrawerBody>
-        <DrawerFooter>
-          <Button appearance="primary" type="submit" disabled={busy || !name || !nick}>
-            {t('common.add')}
-          </Button>
-          <Button onClick={props.onClose}>{t('common.cancel')}</Button>
-        </DrawerFooter>
-      </form>
-    </OverlayDrawer>
+    <FormPanel
+      open={props.open}
+      title={t('groups.add')}
+      onClose={props.onClose}
+      onSubmit={() => void submit()}
+      submitLabel={t('common.add')}
+      submitDisabled={busy || !name || !nick}
+      error={error}
+    >
+      <Field label={t('groups.type')}>
+        <RadioGroup value={type} onChange={(_, d) => setType(d.value as 'unified' | 'security')}>
+          <Radio value="unified" label={t('groups.unified')} />
+          <Radio value="security" label={t('groups.security')} />
+        </RadioGroup>
+      </Field>
+      <Field label={t('groups.name')} required>
+        <Input value={name} onChange={(_, d) => setName(d.value)} />
+      </Field>
+      <Field label={t('groups.mailNickname')} required>
+        <Input value={nick} onChange={(_, d) => setAlias(d.value.replace(/[^A-Za-z0-9._-]/g, ''))} />
+      </Field>
+      <Field label={t('groups.description')}>
+        <Textarea value={description} onChange={(_, d) => setDescription(d.value)} />
+      </Field>
+    </FormPanel>
   );
 }
 
@@ -253,13 +233,7 @@ function GroupPanel(props: { group: Group | null; onClose(): void; onDeleted(): 
   }
   const list = people.data?.value ?? [];
   return (
-    <OverlayDrawer open={Boolean(g)} position="end" size="large" onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DrawerHeader>
-        <DrawerHeaderTitle action={<Button appearance="subtle" aria-label={t('common.close')} icon={<Dismiss24Regular />} onClick={props.onClose} />}>
-          {g?.displayName}
-        </DrawerHeaderTitle>
-        <Text>{g?.description ?? g?.mail}</Text>
-      </DrawerHeader>
+    <Panel open={Boolean(g)} size="large" title={g?.displayName} subtitle={g?.description ?? g?.mail} onClose={props.onClose}>
       <DrawerBody>
         {can.manageUsers && (
           <Toolbar aria-label={g?.displayName}>
@@ -325,6 +299,6 @@ function GroupPanel(props: { group: Group | null; onClose(): void; onDeleted(): 
         onConfirm={() => void deleteGroup()}
         onCancel={() => setConfirmDelete(false)}
       />
-    </OverlayDrawer>
+    </Panel>
   );
 }

@@ -1,33 +1,14 @@
 import { useState, type FormEvent } from 'react';
-import { Button, Field, Input, Link, makeStyles, MessageBar, MessageBarBody, Text, tokens } from '@fluentui/react-components';
+import { Button, Field, Input, Link, MessageBar, MessageBarBody, Text } from '@fluentui/react-components';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useLocation } from 'react-router';
 import { useSession } from '../session';
 import { errorText } from '../format';
-import { LanguageSwitch } from '../components/LanguageSwitch';
-
-const useStyles = makeStyles({
-  page: { minHeight: '100vh', backgroundColor: tokens.colorNeutralBackground2, display: 'flex', flexDirection: 'column', alignItems: 'center' },
-  card: {
-    width: 'min(440px, calc(100vw - 32px))',
-    marginTop: '48px',
-    padding: '32px',
-    backgroundColor: tokens.colorNeutralBackground1,
-    borderRadius: tokens.borderRadiusLarge,
-    boxShadow: tokens.shadow8,
-    display: 'flex',
-    flexDirection: 'column',
-    gap: '16px',
-    boxSizing: 'border-box',
-  },
-  title: { fontSize: tokens.fontSizeBase600, fontWeight: tokens.fontWeightSemibold, margin: 0 },
-  brand: { color: tokens.colorBrandForeground1, fontWeight: tokens.fontWeightSemibold },
-  lang: { alignSelf: 'flex-end', margin: '12px 16px 0 0' },
-});
+import { CenteredCard, useCardStyles } from '../components/CenteredCard';
 
 /** Password sign-in for members and administrators; guests are sent to the email-code page. */
 export function SignInPage({ expired }: { expired: boolean }) {
-  const styles = useStyles();
+  const styles = useCardStyles();
   const { t } = useTranslation();
   const { signIn } = useSession();
   const navigate = useNavigate();
@@ -51,34 +32,29 @@ export function SignInPage({ expired }: { expired: boolean }) {
   }
 
   return (
-    <div className={styles.page}>
-      <div className={styles.lang}>
-        <LanguageSwitch />
-      </div>
-      <main className={styles.card}>
-        <Text className={styles.brand}>{t('app.title')}</Text>
-        <h1 className={styles.title}>{t('signIn.title')}</h1>
-        <Text>{t('signIn.intro')}</Text>
-        {expired && (
-          <MessageBar intent="warning">
-            <MessageBarBody>{t('signIn.expired')}</MessageBarBody>
-          </MessageBar>
-        )}
-        <form onSubmit={submit} style={{ display: 'flex', flexDirection: 'column', gap: 16 }}>
-          <Field label={t('signIn.userName')} required>
-            <Input type="email" autoComplete="username" value={userName} onChange={(_, d) => setUserName(d.value)} autoFocus />
-          </Field>
-          <Field label={t('signIn.password')} required validationMessage={error ?? undefined} validationState={error ? 'error' : 'none'}>
-            <Input type="password" autoComplete="current-password" value={password} onChange={(_, d) => setPassword(d.value)} />
-          </Field>
-          <Button appearance="primary" type="submit" disabled={busy || !userName || !password}>
-            {t('signIn.submit')}
-          </Button>
-        </form>
-        <Text>
-          {t('signIn.guestHint')} <Link href="/signin">{t('signIn.guestLink')}</Link>
-        </Text>
-      </main>
-    </div>
+    <CenteredCard>
+      <Text className={styles.brand}>{t('app.title')}</Text>
+      <h1 className={styles.title}>{t('signIn.title')}</h1>
+      <Text>{t('signIn.intro')}</Text>
+      {expired && (
+        <MessageBar intent="warning">
+          <MessageBarBody>{t('signIn.expired')}</MessageBarBody>
+        </MessageBar>
+      )}
+      <form onSubmit={submit} style={{ display: 'flex', flexDirection: 'column', gap: 16 }}>
+        <Field label={t('signIn.userName')} required>
+          <Input type="email" autoComplete="username" value={userName} onChange={(_, d) => setUserName(d.value)} autoFocus />
+        </Field>
+        <Field label={t('signIn.password')} required validationMessage={error ?? undefined} validationState={error ? 'error' : 'none'}>
+          <Input type="password" autoComplete="current-password" value={password} onChange={(_, d) => setPassword(d.value)} />
+        </Field>
+        <Button appearance="primary" type="submit" disabled={busy || !userName || !password}>
+          {t('signIn.submit')}
+        </Button>
+      </form>
+      <Text>
+        {t('signIn.guestHint')} <Link href="/signin">{t('signIn.guestLink')}</Link>
+      </Text>
+    </CenteredCard>
   );
 }
