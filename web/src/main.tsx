@@ -8,6 +8,7 @@ import './index.css';
 import { App } from './App';
 import { NotifyProvider } from './notify';
 import { ApiError } from './api';
+import { defaultGuestParams, guestListQuery } from './pages/GuestUsersPage';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -19,6 +20,10 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// The Guest users page is where administrators land most: its first page is asked for while the
+// app still renders, not after (a 401 here is ignored; the session check decides what to show).
+if (window.location.pathname === '/users/guests') void queryClient.prefetchInfiniteQuery(guestListQuery(defaultGuestParams(), true));
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

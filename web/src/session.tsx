@@ -25,6 +25,10 @@ interface SessionApi {
 
 const SessionContext = createContext<SessionApi | null>(null);
 
+// Asked for as soon as the app's code runs, in parallel with the first page's data.
+const initialSession = api<SessionInfo>('/v1.0/foyer/session', { quiet401: true });
+initialSession.catch(() => undefined);
+
 /** Loads the session once, follows sign-in and sign-out, and notices when the API says it ended. */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<State>({ status: 'loading' });
@@ -36,9 +40,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    api<SessionInfo>('/v1.0/foyer/session', { quiet401: true })
-      .then(adopt)
-      .catch(() => setState({ status: 'signedOut', expired: false }));
+    initialSession.then(adopt).catch(() => setState({ status: 'signedOut', expired: false }));
   }, [adopt]);
 
   useEffect(

@@ -95,6 +95,21 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+/** The list query of the page; `main.tsx` starts the default one while the app is still loading. */
+export function guestListQuery(params: string, prefetch = false) {
+  return {
+    queryKey: ['guests', params],
+    queryFn: ({ pageParam, signal }: { pageParam: string | null; signal: AbortSignal }) =>
+      api<Page<User>>(pageParam ?? `/v1.0/users?${params}`, { headers: eventual, signal, quiet401: prefetch }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last: Page<User>) => (last['@odata.nextLink'] ? relative(last['@odata.nextLink']) : undefined),
+    staleTime: 30_000,
+  };
+}
+
+/** What the page asks for when opened: every guest, by name. */
+export const defaultGuestParams = () => guestParams({ search: '', state: '', source: '', domain: '', inactiveDays: 0, sort: null }, false).toString();
+
 export function GuestUsersPage() {
   const styles = useStyles();
   const { t } = useTranslation();
@@ -119,13 +134,7 @@ export function GuestUsersPage() {
 
   const q: GuestQuery = { search, state, source, domain, inactiveDays, sort };
   const params = guestParams(q, false).toString();
-  const list = useInfiniteQuery({
-    queryKey: ['guests', params],
-    queryFn: ({ pageParam, signal }) => api<Page<User>>(pageParam ?? `/v1.0/users?${params}`, { headers: eventual, signal }),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => (last['@odata.nextLink'] ? relative(last['@odata.nextLink']) : undefined),
-    staleTime: 30_000,
-  });
+  const list = useInfiniteQuery(guestListQuery(params));
   const selected = selection.params === params ? selection.ids : noneSelected;
   const setSelected = (ids: Set<string>) => setSelection({ params, ids });
 
