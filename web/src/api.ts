@@ -89,6 +89,16 @@ export const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** Graph `$search` term, quoted; double quotes and backslashes cannot appear inside. */
 export const searchTerm = (property: string, text: string) => `"${property}:${text.replace(/["\\]/g, ' ').trim()}"`;
 
+/**
+ * `$search` for what a person types in a search box: an address or domain (it has `@` or `.`)
+ * searches `mail`, anything else `displayName`. One property per search keeps it one index range;
+ * `"displayName:x" OR "mail:x"` made the server merge two ranges, seconds at a million users.
+ */
+export function peopleSearch(text: string): string {
+  const t = text.trim();
+  return /[@.]/.test(t) ? searchTerm('mail', t.replace(/^@/, '')) : searchTerm('displayName', t);
+}
+
 export const eventual = { consistencylevel: 'eventual' };
 
 export interface SessionInfo {

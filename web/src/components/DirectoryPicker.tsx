@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Avatar, Tag, TagPicker, TagPickerControl, TagPickerGroup, TagPickerInput, TagPickerList, TagPickerOption } from '@fluentui/react-components';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { api, eventual, odataString, searchTerm, type Page } from '../api';
+import { api, eventual, odataString, peopleSearch, type Page } from '../api';
 
 export interface Picked {
   id: string;
@@ -35,7 +35,7 @@ export function DirectoryPicker(props: {
     queryFn: async ({ signal }) => {
       if (props.kind === 'users') {
         const url = term
-          ? `/v1.0/users?$search=${encodeURIComponent(`${searchTerm('displayName', term)} OR ${searchTerm('mail', term)}`)}&$select=id,displayName,mail,userType&$top=10`
+          ? `/v1.0/users?$search=${encodeURIComponent(peopleSearch(term))}&$select=id,displayName,mail,userType&$top=10`
           : `/v1.0/users?$select=id,displayName,mail,userType&$top=10&$orderby=displayName`;
         const page = await api<Page<{ id: string; displayName: string; mail: string | null; userType: string }>>(url, { headers: eventual, signal });
         return page.value.map((u) => ({

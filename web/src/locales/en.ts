@@ -75,6 +75,8 @@ export const en = {
     search: 'Search guests by name or email',
     count_one: '{{count}} guest',
     count_other: '{{count}} guests',
+    countAtLeast_one: 'More than {{count}} guest',
+    countAtLeast_other: 'More than {{count}} guests',
     countLoading: 'Counting…',
     selected: '{{count}} selected',
     empty: 'No guests yet',

@@ -77,6 +77,8 @@ export const nl: Strings = {
     search: 'Gasten zoeken op naam of e-mail',
     count_one: '{{count}} gast',
     count_other: '{{count}} gasten',
+    countAtLeast_one: 'Meer dan {{count}} gast',
+    countAtLeast_other: 'Meer dan {{count}} gasten',
     countLoading: 'Tellen…',
     selected: '{{count}} geselecteerd',
     empty: 'Nog geen gasten',

@@ -41,7 +41,7 @@ export function ActiveUsersPage() {
     $count: 'true',
     $top: '100',
   });
-  if (text.trim()) p.set('$search', `${searchTerm('displayName', text.trim())} OR ${searchTerm('userPrincipalName', text.trim())}`);
+  if (text.trim()) p.set('$search', /[@.]/.test(text) ? searchTerm('userPrincipalName', text.trim()) : searchTerm('displayName', text.trim()));
   else p.set('$orderby', `${sort.key} ${sort.direction}`);
   const list = usePagedList<User>(['members'], `/v1.0/users?${p.toString()}`, eventual);
 
