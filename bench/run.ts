@@ -7,6 +7,10 @@ const benchmarks: Record<string, { description: string; load: () => Promise<{ ru
     description: 'GET /v1.0/users at 1,000,000 users (filter, deep page, $search, $count) against a bare Fastify route, on SQLite and PostgreSQL',
     load: () => import('./users-list.js'),
   },
+  'admin-guests': {
+    description: 'admin center Guest users page in Chromium at 1,000,000 users: first rows after navigation, scrolling, search after the last keystroke',
+    load: () => import('./admin-guests.js'),
+  },
   invite: {
     description: 'POST /v1.0/invitations per second (with email, outbox), concurrency 16, on SQLite and PostgreSQL',
     load: () => import('./invite.js'),

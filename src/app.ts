@@ -41,6 +41,8 @@ import { registerAppRoutes } from './apps/apps.routes.js';
 import { createOidc } from './apps/oidc-provider.js';
 import { registerOidcRoutes } from './apps/oidc.routes.js';
 import { registerCollaboration, type FileStorage } from './collaboration/collaboration.js';
+import { registerGuestExportRoutes } from './directory/guests-export.routes.js';
+import { registerAdminCenter } from './web/admin-center.routes.js';
 
 /** The settings bulk invitations read, in the API and in the job worker. */
 export type BulkConfigKeys = 'bulkMaxRows' | 'bulkMaxBytes' | 'mailRatePerSecond';
@@ -58,7 +60,7 @@ export function bulkInvitationsFor(database: DatabaseHandle, clock: Clock, confi
 
 export interface AppDeps {
   config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys> &
-    Partial<Pick<Config, 'dataDir' | 'uploadMaxBytes'>>;
+    Partial<Pick<Config, 'dataDir' | 'uploadMaxBytes' | 'smtpUrl'>>;
   /** Where team and site files are kept; a folder under the data directory when not given. */
   storage?: FileStorage;
   database: DatabaseHandle;
@@ -114,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies });
   const users = createUsersService(serviceDeps);
   registerUserRoutes(app, users, ctx);
+  registerGuestExportRoutes(app, users, ctx);
   const groups = createGroupsService({ ...serviceDeps, users });
   registerGroupRoutes(app, groups, ctx);
   registerDeletedItemsRoutes(app, createDeletedItemsService(serviceDeps), ctx);
@@ -166,6 +169,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.status(503).send({ status: 'unavailable', database: database.engine });
     }
   });
+  // Without SMTP_URL mail stays in the outbox, and the admin center shows its page.
+  await registerAdminCenter(app, { db: database.db, tenantId: deps.tenantId, outboxActive: !config.smtpUrl, inviteTtlDays: config.inviteTtlDays });
   app.get('/openapi.json', { config: { anonymous: true }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -90,6 +90,7 @@ export type Actor =
 /** The operations endpoints check. Guest reads are scoped further by the services. */
 export type Action =
   | 'users.read'
+  | 'users.export'
   | 'users.write'
   | 'users.invite'
   | 'groups.read'
@@ -116,6 +117,7 @@ export type Action =
 
 const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+  'users.export': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   'users.write': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
   'users.invite': ['User.Invite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'],
   'groups.read': ['Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -160,6 +162,8 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
 /** Roles that grant an action to a person; `member` means every member (not guests). */
 const roleGrants: Record<Action, (string | 'member')[]> = {
   'users.read': ['member'],
+  // A file of every guest's address leaves the directory: administrators only, not every member.
+  'users.export': [GA, UA, HA],
   'users.write': [GA, UA],
   'users.invite': [GA, UA, GI],
   'groups.read': ['member'],

@@ -38,6 +38,9 @@ export const userEntity: EntityDefinition = {
     'businessPhones',
     'mobilePhone',
     'officeLocation',
+    // Foyer's extensions (not Graph properties): where a guest came from and who invited them.
+    'foyerSource',
+    'foyerInvitedBy',
   ],
   defaultProperties: [
     'businessPhones',
@@ -67,6 +70,7 @@ export const userEntity: EntityDefinition = {
     externalUserStateChangeDateTime: dt('external_user_state_changed_at', true),
     'signInActivity/lastSignInDateTime': dt('last_sign_in_at', true),
     'signInActivity/lastSuccessfulSignInDateTime': dt('last_successful_sign_in_at', true),
+    foyerSource: { column: 'source', type: 'enum', values: ['directory', 'bulk', 'teams', 'sharepoint', 'api'], nullable: true },
   },
   lambdas: {
     otherMails: {

@@ -28,6 +28,9 @@ const userProperties: Record<string, (r: UserRow) => unknown> = {
   businessPhones: (r) => json<string[]>(r.business_phones),
   mobilePhone: (r) => r.mobile_phone,
   officeLocation: (r) => r.office_location,
+  foyerSource: (r) => r.source,
+  // The inviter's name is filled in by the service (`withInviterNames`): it lives in another row.
+  foyerInvitedBy: (r) => (r.invited_by ? { id: r.invited_by, displayName: null } : null),
 };
 
 /** The columns each property is computed from (kept next to `userProperties` so they cannot drift apart). */
@@ -56,6 +59,8 @@ const userPropertyColumns: Record<keyof typeof userProperties, (keyof UserRow)[]
   businessPhones: ['business_phones'],
   mobilePhone: ['mobile_phone'],
   officeLocation: ['office_location'],
+  foyerSource: ['source'],
+  foyerInvitedBy: ['invited_by'],
 };
 
 /**

@@ -23,6 +23,9 @@ export function registerUserRoutes(app: FastifyInstance, users: UsersService, ct
   app.get('/v1.0/users/:id', { schema: { tags: ['users'], summary: 'Get a user by id or userPrincipalName', params: IdParams } }, (req) =>
     users.get(ctx(req), (req.params as { id: string }).id),
   );
+  app.get('/v1.0/users/:id/sponsors', { schema: { tags: ['users'], summary: "A guest's sponsors (users and groups)", params: IdParams } }, (req) =>
+    users.sponsors(ctx(req), (req.params as { id: string }).id),
+  );
   app.patch(
     '/v1.0/users/:id',
     { schema: { tags: ['users'], summary: 'Update a user', params: IdParams, body: UserUpdateBody }, schemaErrorFormatter: bodyErrors },

@@ -4,7 +4,7 @@ import type { Engine } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import { badRequest, notFound, forbidden } from '../graph/errors.js';
-import { parseListQuery, parseSelect, compileFilter } from '../graph/odata-query.js';
+import { parseListQuery, parseSelect, compileFilter, type ODataQuery } from '../graph/odata-query.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, diffProperties } from '../audit/audit.service.js';
 import { guestAccessLevels, globalAdministratorRoleId, hasRole, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
@@ -138,27 +138,59 @@ export function createUsersService(deps: UsersDeps) {
       throw badRequest('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.');
   }
 
+  /** Fills `foyerInvitedBy.displayName` from the inviting person or API client (one query per kind for a whole page). */
+  async function withInviterNames(tenantId: string, users: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const refs = users.map((u) => u.foyerInvitedBy as { id: string; displayName: string | null } | null | undefined).filter((r) => r != null);
+    if (refs.length === 0) return users;
+    const ids = [...new Set(refs.map((r) => r.id))];
+    const [people, clients] = await Promise.all([
+      db.selectFrom('users').select(['id', 'display_name']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute(),
+      db.selectFrom('api_clients').select(['id', 'display_name']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute(),
+    ]);
+    const names = new Map([...people, ...clients].map((r) => [r.id, r.display_name]));
+    for (const r of refs) r.displayName = names.get(r.id) ?? null;
+    return users;
+  }
+
+  /** One page of a parsed users query (filter, `$search`, order), continued after `position`. */
+  async function fetchUsersPage(tenantId: string, q: ODataQuery, position: unknown[] | null) {
+    const filtered = (query: AnyQuery) => (q.filter ? query.where(compileFilter(userEntity, q.filter, 'u', tenantId)) : query);
+    const sortKey = q.orderBy?.column as keyof UserRow | undefined;
+    const selected = userColumnsFor(q.select, sortKey ? [sortKey] : []);
+    if (q.search && !q.orderBy) return searchUsersPage(db, tenantId, q.search, filtered, position, q.top, selected);
+    let query = filtered(liveUsers(db, tenantId, selected));
+    if (q.search) query = whereSearchMatches(query, tenantId, q.search);
+    const columns = q.orderBy ? [`u.${q.orderBy.column}`, 'u.id'] : ['u.id'];
+    return fetchKeysetPage<UserRow>(query, { columns, direction: q.orderBy?.direction ?? 'asc' }, position, q.top, (r) =>
+      sortKey ? [r[sortKey], r.id] : [r.id],
+    );
+  }
+
   return {
+    /**
+     * Every user a list request would return, in its order, page after page without counting:
+     * the streamed CSV export. Same access rule and query validation as `list`.
+     */
+    async *listAll(ctx: RequestContext): AsyncGenerator<Record<string, unknown>[]> {
+      requireListAccess(ctx.actor);
+      const q = { ...parseListQuery(userEntity, ctx), top: 500 };
+      let position: unknown[] | null = null;
+      do {
+        const page = await fetchUsersPage(ctx.actor.tenantId, q, position);
+        yield await withInviterNames(
+          ctx.actor.tenantId,
+          page.rows.map((r) => toGraphUser(r, q.select)),
+        );
+        position = page.next;
+      } while (position);
+    },
+
     async list(ctx: RequestContext) {
       requireListAccess(ctx.actor);
       const q = parseListQuery(userEntity, ctx);
       const tenantId = ctx.actor.tenantId;
-      const position = positionFrom(deps.secret, q);
       const filtered = (query: AnyQuery) => (q.filter ? query.where(compileFilter(userEntity, q.filter, 'u', tenantId)) : query);
-
-      const sortKey = q.orderBy?.column as keyof UserRow | undefined;
-      const selected = userColumnsFor(q.select, sortKey ? [sortKey] : []);
-      let page;
-      if (q.search && !q.orderBy) {
-        page = await searchUsersPage(db, tenantId, q.search, filtered, position, q.top, selected);
-      } else {
-        let query = filtered(liveUsers(db, tenantId, selected));
-        if (q.search) query = whereSearchMatches(query, tenantId, q.search);
-        const columns = q.orderBy ? [`u.${q.orderBy.column}`, 'u.id'] : ['u.id'];
-        page = await fetchKeysetPage<UserRow>(query, { columns, direction: q.orderBy?.direction ?? 'asc' }, position, q.top, (r) =>
-          sortKey ? [r[sortKey], r.id] : [r.id],
-        );
-      }
+      const page = await fetchUsersPage(tenantId, q, positionFrom(deps.secret, q));
 
       let count: number | undefined;
       if (q.count) {
@@ -171,7 +203,10 @@ export function createUsersService(deps: UsersDeps) {
         baseUrl: ctx.baseUrl,
         context: 'users',
         select: q.explicitSelect ? q.select : null,
-        value: page.rows.map((r) => toGraphUser(r, q.select)),
+        value: await withInviterNames(
+          tenantId,
+          page.rows.map((r) => toGraphUser(r, q.select)),
+        ),
         count,
         requestUrl: ctx.requestUrl,
         nextToken: nextTokenOf(deps.secret, q, page.next),
@@ -193,9 +228,44 @@ export function createUsersService(deps: UsersDeps) {
     async get(ctx: RequestContext, key: string) {
       const row = await readableUser(ctx.actor, key);
       const { select, explicitSelect } = parseSelect(userEntity, ctx.query.$select as string | undefined);
+      const [user] = await withInviterNames(ctx.actor.tenantId, [toGraphUser(row, select)]);
       return {
         '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#users${explicitSelect ? `(${select.join(',')})` : ''}/$entity`,
-        ...toGraphUser(row, select),
+        ...user,
+      };
+    },
+
+    /** `GET /users/{id}/sponsors`: the users and groups responsible for a guest, as directory objects. */
+    async sponsors(ctx: RequestContext, key: string) {
+      const row = await readableUser(ctx.actor, key);
+      const links = await db.selectFrom('user_sponsors').select(['sponsor_id', 'sponsor_type']).where('user_id', '=', row.id).execute();
+      const userIds = links.filter((l) => l.sponsor_type === 'user').map((l) => l.sponsor_id);
+      const groupIds = links.filter((l) => l.sponsor_type === 'group').map((l) => l.sponsor_id);
+      const [people, groups] = await Promise.all([
+        userIds.length
+          ? db
+              .selectFrom('users')
+              .select(['id', 'display_name', 'mail', 'user_principal_name'])
+              .where('id', 'in', userIds)
+              .where('deleted_at', 'is', null)
+              .execute()
+          : [],
+        groupIds.length
+          ? db.selectFrom('groups').select(['id', 'display_name', 'mail']).where('id', 'in', groupIds).where('deleted_at', 'is', null).execute()
+          : [],
+      ]);
+      return {
+        '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects`,
+        value: [
+          ...people.map((p) => ({
+            '@odata.type': '#microsoft.graph.user',
+            id: p.id,
+            displayName: p.display_name,
+            mail: p.mail,
+            userPrincipalName: p.user_principal_name,
+          })),
+          ...groups.map((g) => ({ '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.display_name, mail: g.mail })),
+        ],
       };
     },
 

@@ -7,7 +7,7 @@ export function pageLanguage(explicit: string | null | undefined, acceptLanguage
   return first?.toLowerCase().startsWith('nl') ? 'nl' : 'en';
 }
 
-/** A complete, self-contained page (no scripts; inline styles only) around escaped content. */
+/** A complete, self-contained page (no scripts; inline styles only) around escaped content, with the admin center's header bar. */
 export function renderPage(lang: Language, title: string, body: SafeHtml): string {
   return html`<!doctype html>
     <html lang="${lang}">
@@ -26,6 +26,16 @@ export function renderPage(lang: Language, title: string, body: SafeHtml): strin
               -apple-system,
               sans-serif;
             color: #242424;
+          }
+          header {
+            background: #0f6cbd;
+            color: #fff;
+            height: 48px;
+            display: flex;
+            align-items: center;
+            padding: 0 16px;
+            font-weight: 600;
+            font-size: 16px;
           }
           main {
             max-width: 440px;
@@ -98,6 +108,7 @@ export function renderPage(lang: Language, title: string, body: SafeHtml): strin
         </style>
       </head>
       <body>
+        <header>Foyer</header>
         <main>${body}</main>
       </body>
     </html>`.value;
