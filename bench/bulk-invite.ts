@@ -3,12 +3,10 @@
 // Measures the time from the start of the upload until the job is completed (every guest,
 // invitation, audit entry and queued email committed, counted afterwards) and the server's peak
 // resident memory (VmHWM).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import { createPgDatabase, load1, machineFacts, nodeArgs, repoRoot, runCommand, settle, startServer, table, writeSection, type Server } from './harness.js';
+import { clientToken, freshFoyer, load1, machineFacts, nodeArgs, repoRoot, settle, startServer, table, writeSection, type Server } from './harness.js';
 import { openDatabase } from '../src/db/database.js';
 
 type Engine = 'sqlite' | 'postgres';
@@ -46,34 +44,11 @@ export async function run(argv: string[]): Promise<void> {
 
   for (const engine of engines) {
     for (const size of sizes) {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-bench-bulk-'));
-      const pgdb = engine === 'postgres' ? await createPgDatabase(values['pg-url'], `foyer_bench_${randomBytes(4).toString('hex')}`) : null;
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        FOYER_DATA_DIR: dataDir,
-        FOYER_SECRET: randomBytes(32).toString('base64url'),
-        LOG_LEVEL: 'warn',
-        PORT: '0',
-        FOYER_HOST: '127.0.0.1',
-        NODE_ENV: 'production',
-      };
-      delete env.DATABASE_URL;
-      delete env.SMTP_URL;
-      if (pgdb) env.DATABASE_URL = pgdb.url;
+      const foyer = await freshFoyer(engine, values['pg-url']);
       let server: Server | null = null;
       try {
-        const client = await runCommand(nodeArgs('src/cli/foyer.ts', ['clients', 'create', '--name', 'bench', '--permissions', 'User.Invite.All']), env);
-        const { clientId, clientSecret } = JSON.parse(client.stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string };
-        server = await startServer(nodeArgs('src/cli/foyer.ts', ['serve']), env, /listening on \S+:(\d+)/);
-        const token = (
-          (await (
-            await fetch(`${server.url}/oauth2/v2.0/token`, {
-              method: 'POST',
-              body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: '.default' }),
-            })
-          ).json()) as { access_token: string }
-        ).access_token;
-        const headers = { authorization: `Bearer ${token}` };
+        server = await startServer(nodeArgs('src/cli/foyer.ts', ['serve']), foyer.env, /listening on \S+:(\d+)/);
+        const headers = { authorization: `Bearer ${await clientToken(server.url, foyer.env, 'User.Invite.All')}` };
         const file = entraFile(size, `${engine}${size}`);
         const loadAtStart = await settle(Number(values.settle), Number(values['settle-max']), log);
         const started = performance.now();
@@ -96,7 +71,7 @@ export async function run(argv: string[]): Promise<void> {
         await server.stop();
         server = null;
 
-        const database = openDatabase({ databaseUrl: pgdb?.url ?? null, dataDir });
+        const database = openDatabase({ databaseUrl: foyer.pgdb?.url ?? null, dataDir: foyer.dataDir });
         const count = async (t: 'users' | 'invitations' | 'mail_messages' | 'audit_logs', where?: [string, string]) => {
           let q = database.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n'));
           if (where) q = q.where(where[0] as never, '=', where[1] as never);
@@ -117,8 +92,7 @@ export async function run(argv: string[]): Promise<void> {
         rows.push([engine, size.toLocaleString('en'), seconds.toFixed(1), uploadSeconds.toFixed(1), Math.round(size / seconds), rss, loadAtStart.toFixed(2)]);
       } finally {
         await server?.stop();
-        await pgdb?.drop();
-        rmSync(dataDir, { recursive: true, force: true });
+        await foyer.cleanup();
       }
     }
   }

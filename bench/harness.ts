@@ -2,8 +2,9 @@
 // with the load generator), throw-away databases, autocannon runs, machine facts, and the
 // section of docs/benchmarks.md that each benchmark owns.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -184,4 +185,49 @@ export function writeSection(file: string, name: string, markdown: string): void
 export function table(head: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * A fresh Foyer for one measurement: a data folder, a database (SQLite in the folder, or a
+ * throw-away PostgreSQL database) and the environment its processes run with.
+ */
+export async function freshFoyer(engine: 'sqlite' | 'postgres', pgUrl: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-bench-'));
+  const pgdb = engine === 'postgres' ? await createPgDatabase(pgUrl, `foyer_bench_${randomBytes(4).toString('hex')}`) : null;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FOYER_DATA_DIR: dataDir,
+    FOYER_SECRET: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    FOYER_HOST: '127.0.0.1',
+    NODE_ENV: 'production',
+    ...extraEnv,
+  };
+  delete env.DATABASE_URL;
+  delete env.FOYER_BASE_URL;
+  delete env.SMTP_URL;
+  if (pgdb) env.DATABASE_URL = pgdb.url;
+  return {
+    env,
+    dataDir,
+    pgdb,
+    async cleanup() {
+      await pgdb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An API client with `permissions` (made with the CLI) and its access token from the running server. */
+export async function clientToken(serverUrl: string, env: NodeJS.ProcessEnv, permissions: string): Promise<string> {
+  const client = await runCommand(nodeArgs('src/cli/foyer.ts', ['clients', 'create', '--name', 'bench', '--permissions', permissions]), env);
+  const { clientId, clientSecret } = JSON.parse(client.stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string };
+  const res = await fetch(`${serverUrl}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: '.default' }),
+  });
+  if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }

@@ -2,13 +2,10 @@
 // sendInvitationMessage true (outbox transport), concurrency 16, on SQLite and PostgreSQL.
 // Afterwards the database is counted, so the figure is only claimed for invitations whose
 // user, invitation, audit entry, queued email and delivery job were all committed.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
-import { createPgDatabase, load1, machineFacts, nodeArgs, repoRoot, runCommand, settle, startServer, table, writeSection, type Server } from './harness.js';
+import { clientToken, freshFoyer, load1, machineFacts, nodeArgs, repoRoot, settle, startServer, table, writeSection, type Server } from './harness.js';
 import { openDatabase } from '../src/db/database.js';
 
 type Engine = 'sqlite' | 'postgres';
@@ -36,33 +33,12 @@ export async function run(argv: string[]): Promise<void> {
   const rows: (string | number)[][] = [];
 
   for (const engine of engines) {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-bench-invite-'));
-    const pgdb = engine === 'postgres' ? await createPgDatabase(values['pg-url'], `foyer_bench_${randomBytes(4).toString('hex')}`) : null;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      FOYER_DATA_DIR: dataDir,
-      FOYER_SECRET: randomBytes(32).toString('base64url'),
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      FOYER_HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      FOYER_INVITE_RATE_PER_MINUTE: '0',
-    };
-    delete env.DATABASE_URL;
-    delete env.SMTP_URL;
-    if (pgdb) env.DATABASE_URL = pgdb.url;
+    const foyer = await freshFoyer(engine, values['pg-url'], { FOYER_INVITE_RATE_PER_MINUTE: '0' });
     let server: Server | null = null;
     try {
-      const client = await runCommand(nodeArgs('src/cli/foyer.ts', ['clients', 'create', '--name', 'bench', '--permissions', 'User.Invite.All']), env);
-      const { clientId, clientSecret } = JSON.parse(client.stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string };
       // The API alone: delivery is the worker's job, measured separately from accepting invitations.
-      server = await startServer(nodeArgs('src/cli/foyer.ts', ['serve', '--no-worker']), env, /listening on \S+:(\d+)/);
-      const tokenRes = await fetch(`${server.url}/oauth2/v2.0/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: '.default' }),
-      });
-      const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+      server = await startServer(nodeArgs('src/cli/foyer.ts', ['serve', '--no-worker']), foyer.env, /listening on \S+:(\d+)/);
+      const token = await clientToken(server.url, foyer.env, 'User.Invite.All');
       let n = 0;
       const run = (seconds: number) =>
         autocannon({
@@ -91,7 +67,7 @@ export async function run(argv: string[]): Promise<void> {
       await server.stop();
       server = null;
 
-      const database = openDatabase({ databaseUrl: pgdb?.url ?? null, dataDir });
+      const database = openDatabase({ databaseUrl: foyer.pgdb?.url ?? null, dataDir: foyer.dataDir });
       const count = async (table: 'users' | 'invitations' | 'mail_messages' | 'jobs' | 'audit_logs', where?: [string, string]) => {
         let q = database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n'));
         if (where) q = q.where(where[0] as never, '=', where[1] as never);
@@ -114,8 +90,7 @@ export async function run(argv: string[]): Promise<void> {
       rows.push([engine, Math.round(r.requests.average), r.latency.p50, r.latency.p99, r.requests.total, counts.guests, loadAtStart.toFixed(2)]);
     } finally {
       await server?.stop();
-      await pgdb?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await foyer.cleanup();
     }
   }
 

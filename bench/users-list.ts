@@ -3,13 +3,11 @@
 // deep page reached through @odata.nextLink, a display-name $search, the guest list with $count,
 // and a bare Fastify route as the floor. On SQLite and PostgreSQL; the first page again on a
 // small directory to show the cost does not grow with size. Writes docs/benchmarks.md.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
-  createPgDatabase,
+  clientToken,
+  freshFoyer,
   load1,
   machineFacts,
   measure,
@@ -97,20 +95,8 @@ export async function run(argv: string[]): Promise<void> {
 
   /** A fresh Foyer (data dir, database, seeded directory, API client) served by a child process. */
   async function withFoyer(engine: Engine, size: number, body: (server: Server, token: string) => Promise<void>): Promise<void> {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-bench-'));
-    const pgdb = engine === 'postgres' ? await createPgDatabase(values['pg-url'], `foyer_bench_${randomBytes(4).toString('hex')}`) : null;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      FOYER_DATA_DIR: dataDir,
-      FOYER_SECRET: randomBytes(32).toString('base64url'),
-      LOG_LEVEL: 'warn',
-      PORT: '0',
-      FOYER_HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-    };
-    delete env.DATABASE_URL;
-    delete env.FOYER_BASE_URL;
-    if (pgdb) env.DATABASE_URL = pgdb.url;
+    const foyer = await freshFoyer(engine, values['pg-url']);
+    const env = foyer.env;
     let server: Server | null = null;
     try {
       log(`${engine}: seeding ${size.toLocaleString('en')} users`);
@@ -124,21 +110,12 @@ export async function run(argv: string[]): Promise<void> {
       const reported = /Seeded .*/.exec(seeded.stdout)?.[0] ?? '';
       seeds.push({ engine, users: size, seconds: seeded.seconds, reported });
       log(`${engine}: ${reported} (command: ${seeded.seconds.toFixed(1)} s)`);
-      const client = await runCommand(nodeArgs('src/cli/foyer.ts', ['clients', 'create', '--name', 'bench', '--permissions', 'User.Read.All']), env);
-      const { clientId, clientSecret } = JSON.parse(client.stdout.trim().split('\n').pop()!) as { clientId: string; clientSecret: string };
       server = await startServer(nodeArgs('src/cli/foyer.ts', ['serve']), env, /listening on \S+:(\d+)/);
-      const res = await fetch(`${server.url}/oauth2/v2.0/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: '.default' }),
-      });
-      if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
-      const token = ((await res.json()) as { access_token: string }).access_token;
+      const token = await clientToken(server.url, env, 'User.Read.All');
       await body(server, token);
     } finally {
       await server?.stop();
-      await pgdb?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await foyer.cleanup();
     }
   }
 
