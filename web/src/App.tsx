@@ -14,6 +14,7 @@ import { GroupsPage } from './pages/GroupsPage';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { ExternalCollaborationPage } from './pages/ExternalCollaborationPage';
 import { OutboxPage } from './pages/OutboxPage';
+import { BulkInvitePage } from './pages/BulkInvitePage';
 
 export function App() {
   return (
@@ -52,6 +53,7 @@ function Routed() {
         <Route index element={<HomePage />} />
         <Route path="users/active" element={<ActiveUsersPage />} />
         <Route path="users/guests" element={<GuestUsersPage />} />
+        <Route path="users/bulk-invite" element={can.invite ? <BulkInvitePage /> : <NotFoundPage />} />
         <Route path="users/deleted" element={can.manageUsers ? <DeletedUsersPage /> : <NotFoundPage />} />
         <Route path="groups" element={<GroupsPage />} />
         <Route path="audit" element={can.audit ? <AuditLogPage /> : <NotFoundPage />} />

@@ -136,6 +136,11 @@ export function Shell() {
                 <NavSubItem href="/users/guests" value="/users/guests" onClick={go('/users/guests')}>
                   {t('nav.guestUsers')}
                 </NavSubItem>
+                {can.invite && (
+                  <NavSubItem href="/users/bulk-invite" value="/users/bulk-invite" onClick={go('/users/bulk-invite')}>
+                    {t('nav.bulkInvite')}
+                  </NavSubItem>
+                )}
                 {can.manageUsers && (
                   <NavSubItem href="/users/deleted" value="/users/deleted" onClick={go('/users/deleted')}>
                     {t('nav.deletedUsers')}
