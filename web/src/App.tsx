@@ -15,6 +15,7 @@ import { AuditLogPage } from './pages/AuditLogPage';
 import { ExternalCollaborationPage } from './pages/ExternalCollaborationPage';
 import { OutboxPage } from './pages/OutboxPage';
 import { BulkInvitePage } from './pages/BulkInvitePage';
+import { AppsPage } from './pages/AppsPage';
 
 export function App() {
   return (
@@ -56,6 +57,7 @@ function Routed() {
         <Route path="users/bulk-invite" element={can.invite ? <BulkInvitePage /> : <NotFoundPage />} />
         <Route path="users/deleted" element={can.manageUsers ? <DeletedUsersPage /> : <NotFoundPage />} />
         <Route path="groups" element={<GroupsPage />} />
+        <Route path="apps" element={can.manageApps ? <AppsPage /> : <NotFoundPage />} />
         <Route path="audit" element={can.audit ? <AuditLogPage /> : <NotFoundPage />} />
         <Route path="settings/external-collaboration" element={<ExternalCollaborationPage />} />
         <Route path="outbox" element={can.outbox ? <OutboxPage /> : <NotFoundPage />} />

@@ -27,6 +27,7 @@ import {
   Mail20Regular,
   SignOut20Regular,
   PersonAccounts20Regular,
+  Apps20Regular,
 } from '@fluentui/react-icons';
 import type { MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -151,6 +152,11 @@ export function Shell() {
             <NavItem href="/groups" value="/groups" icon={<PeopleTeam20Regular />} onClick={go('/groups')}>
               {t('nav.groups')}
             </NavItem>
+            {can.manageApps && (
+              <NavItem href="/apps" value="/apps" icon={<Apps20Regular />} onClick={go('/apps')}>
+                {t('nav.apps')}
+              </NavItem>
+            )}
             {can.audit && (
               <NavItem href="/audit" value="/audit" icon={<DocumentSearch20Regular />} onClick={go('/audit')}>
                 {t('nav.auditLog')}
