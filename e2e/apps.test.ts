@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { settled } from './helpers/motion.js';
 import { E2E_TIMEOUT, launchBrowser, newContext, seriousViolations, signIn, startServer, type E2eServer } from './helpers/server.js';
 import { call, testEngine } from '../test/helpers/test-app.js';
 
@@ -31,6 +32,7 @@ describe(`admin center: Apps (${testEngine})`, { timeout: E2E_TIMEOUT }, () => {
     await signIn(page);
     await page.getByRole('link', { name: 'Apps' }).click();
     await page.getByText('No applications yet.').waitFor();
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Register an application' }).click();
@@ -38,6 +40,7 @@ describe(`admin center: Apps (${testEngine})`, { timeout: E2E_TIMEOUT }, () => {
     await page.getByRole('textbox', { name: 'Redirect URIs' }).fill('https://portal.contoso.test/signin-oidc');
     await page.getByRole('textbox', { name: 'Homepage URL' }).fill('https://portal.contoso.test/');
     await page.getByRole('textbox', { name: 'Logo URL' }).fill('https://portal.contoso.test/logo.png');
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Register', exact: true }).click();
 
@@ -54,6 +57,7 @@ describe(`admin center: Apps (${testEngine})`, { timeout: E2E_TIMEOUT }, () => {
     expect(secret).toHaveLength(40);
     await panel.getByRole('row', { name: /prod/ }).waitFor();
     expect(await panel.getByRole('row', { name: /prod/ }).textContent()).toContain(`${secret.slice(0, 3)}…`);
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
     await panel.getByRole('button', { name: 'Close' }).click();
     const row = page.getByRole('row', { name: /Partner portal/ });
@@ -80,6 +84,7 @@ describe(`admin center: Apps (${testEngine})`, { timeout: E2E_TIMEOUT }, () => {
     await panel.getByRole('button', { name: 'Assign', exact: true }).click();
     await panel.getByRole('row', { name: /Ana de Vries/ }).waitFor();
     expect(await panel.getByRole('row', { name: /Ana de Vries/ }).textContent()).toContain('Default Access');
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
     await panel.getByRole('button', { name: 'Close' }).click();
 
@@ -89,6 +94,7 @@ describe(`admin center: Apps (${testEngine})`, { timeout: E2E_TIMEOUT }, () => {
     const details = page.getByRole('dialog');
     await details.getByRole('tab', { name: 'Apps' }).click();
     await details.getByRole('row', { name: /Partner portal/ }).waitFor();
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
     await details.getByRole('button', { name: 'Remove access to Partner portal' }).click();
     await details.getByText('Not assigned to any application.').waitFor();

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { settled } from './helpers/motion.js';
 import { E2E_TIMEOUT, launchBrowser, newContext, seriousViolations, signIn, startServer, type E2eServer } from './helpers/server.js';
 import { testEngine } from '../test/helpers/test-app.js';
 
@@ -38,6 +39,7 @@ describe(`admin center: bulk invite (${testEngine})`, { timeout: E2E_TIMEOUT }, 
     await page.getByRole('link', { name: 'Bulk invite' }).click();
     await page.getByRole('heading', { level: 1, name: 'Bulk invite' }).waitFor();
     await page.getByText('No bulk uploads yet.').waitFor();
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
 
     // The template, as Entra's.
@@ -55,6 +57,7 @@ describe(`admin center: bulk invite (${testEngine})`, { timeout: E2E_TIMEOUT }, 
     await preview.getByText('4 lines: 3 can be invited, 1 with errors.').waitFor();
     const errorRow = preview.getByRole('row', { name: /not-an-address/ });
     expect(await errorRow.textContent()).toMatch(/^3not-an-addressemail/);
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Submit' }).click();
@@ -73,6 +76,7 @@ describe(`admin center: bulk invite (${testEngine})`, { timeout: E2E_TIMEOUT }, 
     expect(await results.getByRole('row', { name: /Invited/ }).count()).toBe(0);
     await page.getByRole('switch', { name: 'Failed only' }).click();
     await results.getByRole('row', { name: /lena\.kok@fabrikam\.test/ }).waitFor();
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download results' }).click()]);
@@ -113,6 +117,7 @@ describe(`admin center: bulk invite (${testEngine})`, { timeout: E2E_TIMEOUT }, 
       .setInputFiles({ name: 'wrong.csv', mimeType: 'text/csv', buffer: Buffer.from('name,company\nAna,Fabrikam\n') });
     await page.getByText('Het bestand kan niet worden gebruikt').waitFor();
     expect(await page.getByRole('button', { name: 'Verzenden' }).isDisabled()).toBe(true);
+    await settled(page);
     expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });

@@ -16,6 +16,7 @@ import { ExternalCollaborationPage } from './pages/ExternalCollaborationPage';
 import { OutboxPage } from './pages/OutboxPage';
 import { BulkInvitePage } from './pages/BulkInvitePage';
 import { AppsPage } from './pages/AppsPage';
+import { TeamsSitesPage } from './pages/TeamsSitesPage';
 
 export function App() {
   return (
@@ -57,6 +58,7 @@ function Routed() {
         <Route path="users/bulk-invite" element={can.invite ? <BulkInvitePage /> : <NotFoundPage />} />
         <Route path="users/deleted" element={can.manageUsers ? <DeletedUsersPage /> : <NotFoundPage />} />
         <Route path="groups" element={<GroupsPage />} />
+        <Route path="teams" element={can.teamsAndSites ? <TeamsSitesPage /> : <NotFoundPage />} />
         <Route path="apps" element={can.manageApps ? <AppsPage /> : <NotFoundPage />} />
         <Route path="audit" element={can.audit ? <AuditLogPage /> : <NotFoundPage />} />
         <Route path="settings/external-collaboration" element={<ExternalCollaborationPage />} />

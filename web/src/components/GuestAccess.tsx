@@ -58,3 +58,48 @@ export function GuestApps({ userId }: { userId: string }) {
     </Table>
   );
 }
+
+interface AccessEntry {
+  kind: 'team' | 'site' | 'file';
+  id: string;
+  displayName: string;
+  source: string;
+  role: string;
+  expirationDateTime: string | null;
+  href: string;
+}
+
+/** The teams, sites and shared files a person reaches, and how. */
+export function GuestTeams({ userId }: { userId: string }) {
+  const { t } = useTranslation();
+  const fmt = useFormat();
+  const list = useQuery({ queryKey: ['user', userId, 'access'], queryFn: () => api<{ value: AccessEntry[] }>(`/v1.0/foyer/users/${userId}/access`) });
+  const items = list.data?.value ?? [];
+  if (list.isPending) return <Text>{t('app.loading')}</Text>;
+  if (list.error) return <Text>{t('common.error', { message: errorText(list.error) })}</Text>;
+  if (items.length === 0) return <Text as="p">{t('details.noTeams')}</Text>;
+  return (
+    <Table aria-label={t('details.teams')} size="small" style={{ marginTop: 16 }}>
+      <TableHeader>
+        <TableRow>
+          <TableHeaderCell>{t('teams.col.name')}</TableHeaderCell>
+          <TableHeaderCell>{t('teams.col.kind')}</TableHeaderCell>
+          <TableHeaderCell>{t('details.accessFrom')}</TableHeaderCell>
+          <TableHeaderCell>{t('teams.col.role')}</TableHeaderCell>
+          <TableHeaderCell>{t('details.expires')}</TableHeaderCell>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {items.map((a) => (
+          <TableRow key={`${a.kind}:${a.id}`}>
+            <TableCell>{a.displayName}</TableCell>
+            <TableCell>{t(`details.kind.${a.kind}`)}</TableCell>
+            <TableCell>{a.kind === 'file' ? a.source : t(`details.via.${a.kind}`)}</TableCell>
+            <TableCell>{t(`teams.role.${a.role}` as 'teams.role.member', { defaultValue: a.role })}</TableCell>
+            <TableCell>{a.expirationDateTime ? fmt.date(a.expirationDateTime) : t('common.never')}</TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}

@@ -28,6 +28,7 @@ import {
   SignOut20Regular,
   PersonAccounts20Regular,
   Apps20Regular,
+  PeopleCommunity20Regular,
 } from '@fluentui/react-icons';
 import type { MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -152,6 +153,11 @@ export function Shell() {
             <NavItem href="/groups" value="/groups" icon={<PeopleTeam20Regular />} onClick={go('/groups')}>
               {t('nav.groups')}
             </NavItem>
+            {can.teamsAndSites && (
+              <NavItem href="/teams" value="/teams" icon={<PeopleCommunity20Regular />} onClick={go('/teams')}>
+                {t('nav.teamsAndSites')}
+              </NavItem>
+            )}
             {can.manageApps && (
               <NavItem href="/apps" value="/apps" icon={<Apps20Regular />} onClick={go('/apps')}>
                 {t('nav.apps')}
