@@ -84,6 +84,18 @@ try {
         await page.waitForTimeout(300);
         await page.screenshot({ path: path.join(out, file!) });
       }
+      await page.getByRole('link', { name: 'Bulk invite', exact: true }).click();
+      const csv = ['email,displayName', 'ines@fabrikam.test,Ines Peeters', 'not-an-address,Broken line', 'joost@northwind.test,Joost Smit'].join('\n');
+      await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'partners.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByTestId('bulk-preview').waitFor();
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: path.join(out, 'bulk-invite-preview.png') });
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.getByText('3 of 3 lines processed', { exact: false }).waitFor();
+      await page.getByRole('row', { name: /joost@northwind\.test/ }).waitFor();
+      await page.waitForTimeout(4500); // the toast closes
+      await page.setViewportSize({ width: 1400, height: 1400 }); // the page scrolls inside its main area
+      await page.screenshot({ path: path.join(out, 'bulk-invite-results.png') });
     }
     await context.close();
   }

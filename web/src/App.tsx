@@ -14,6 +14,9 @@ import { GroupsPage } from './pages/GroupsPage';
 import { AuditLogPage } from './pages/AuditLogPage';
 import { ExternalCollaborationPage } from './pages/ExternalCollaborationPage';
 import { OutboxPage } from './pages/OutboxPage';
+import { BulkInvitePage } from './pages/BulkInvitePage';
+import { AppsPage } from './pages/AppsPage';
+import { TeamsSitesPage } from './pages/TeamsSitesPage';
 
 export function App() {
   return (
@@ -52,8 +55,11 @@ function Routed() {
         <Route index element={<HomePage />} />
         <Route path="users/active" element={<ActiveUsersPage />} />
         <Route path="users/guests" element={<GuestUsersPage />} />
+        <Route path="users/bulk-invite" element={can.invite ? <BulkInvitePage /> : <NotFoundPage />} />
         <Route path="users/deleted" element={can.manageUsers ? <DeletedUsersPage /> : <NotFoundPage />} />
         <Route path="groups" element={<GroupsPage />} />
+        <Route path="teams" element={can.teamsAndSites ? <TeamsSitesPage /> : <NotFoundPage />} />
+        <Route path="apps" element={can.manageApps ? <AppsPage /> : <NotFoundPage />} />
         <Route path="audit" element={can.audit ? <AuditLogPage /> : <NotFoundPage />} />
         <Route path="settings/external-collaboration" element={<ExternalCollaborationPage />} />
         <Route path="outbox" element={can.outbox ? <OutboxPage /> : <NotFoundPage />} />

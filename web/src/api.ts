@@ -33,6 +33,8 @@ export function onSessionExpired(listener: Listener): () => void {
 export interface RequestOptions {
   method?: string;
   body?: unknown;
+  /** A body sent as it is (a file), with its content type, instead of JSON. */
+  raw?: { body: BodyInit; type: string };
   headers?: Record<string, string>;
   signal?: AbortSignal;
   /** Do not treat 401 as an expired session (the sign-in call itself). */
@@ -43,11 +45,12 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.raw) headers['content-type'] = opts.raw.type;
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   const res = await fetch(path, {
     method,
     headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    body: opts.raw ? opts.raw.body : opts.body === undefined ? undefined : JSON.stringify(opts.body),
     credentials: 'same-origin',
     signal: opts.signal,
   });
@@ -61,6 +64,9 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
   if (res.status === 401 && !opts.quiet401) expiredListeners.forEach((l) => l());
   throw new ApiError(res.status, body.error?.code ?? `HTTP ${res.status}`, body.error?.message ?? res.statusText);
 }
+
+/** The raw answer of a GET (a file to read as a stream); errors as for `api`. */
+export const fetchRaw = (path: string, signal?: AbortSignal) => send(path, { headers: { accept: '*/*' }, signal });
 
 /** JSON request; 204 answers `undefined`. */
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {

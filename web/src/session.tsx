@@ -7,6 +7,8 @@ export const roleIds = {
   userAdministrator: 'fe930be7-5e62-47db-91af-98c3a49a38b1',
   guestInviter: '95e79109-95c0-4d8e-aee3-d01accf2d47b',
   helpdeskAdministrator: '729827e3-9c14-49f7-bb1b-9608f156bbb8',
+  applicationAdministrator: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3',
+  cloudApplicationAdministrator: '158c047a-c907-4556-b7ef-446551a6b5f7',
 } as const;
 
 export interface AdminCenterInfo {
@@ -91,10 +93,11 @@ export function usePermissions() {
   const ua = roles.has(roleIds.userAdministrator);
   const ha = roles.has(roleIds.helpdeskAdministrator);
   const gi = roles.has(roleIds.guestInviter);
+  const apps = roles.has(roleIds.applicationAdministrator) || roles.has(roleIds.cloudApplicationAdministrator);
   const member = state.status === 'signedIn' && state.session.user.userType === 'Member';
   return {
     /** Any administrator role: the admin center is theirs. */
-    admin: member && (ga || ua || ha || gi),
+    admin: member && (ga || ua || ha || gi || apps),
     globalAdmin: ga,
     manageUsers: ga || ua,
     invite: ga || ua || gi,
@@ -104,5 +107,9 @@ export function usePermissions() {
     audit: ga,
     outbox: ga,
     assignRoles: ga,
+    /** Register applications and assign people to them (Graph's Application and Cloud Application Administrators too). */
+    manageApps: ga || apps,
+    /** Every team and site (sites are listed whole only for Global Administrators). */
+    teamsAndSites: ga,
   };
 }

@@ -30,6 +30,7 @@ import { StateBadge } from './StateBadge';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Panel } from './Panel';
 import { DirectoryPicker, type Picked } from './DirectoryPicker';
+import { GuestApps, GuestTeams } from './GuestAccess';
 
 const useStyles = makeStyles({
   props: { display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '8px 24px', margin: '16px 0' },
@@ -192,6 +193,8 @@ export function GuestDetailsPanel(props: { userId: string | null; onClose(): voi
               <Tab value="properties">{t('details.properties')}</Tab>
               <Tab value="groups">{t('details.groups')}</Tab>
               <Tab value="history">{t('details.history')}</Tab>
+              <Tab value="apps">{t('details.apps')}</Tab>
+              <Tab value="teams">{t('details.teams')}</Tab>
             </TabList>
             {tab === 'properties' && (
               <>
@@ -272,6 +275,8 @@ export function GuestDetailsPanel(props: { userId: string | null; onClose(): voi
                 )}
               </div>
             )}
+            {tab === 'apps' && <GuestApps userId={u.id} />}
+            {tab === 'teams' && <GuestTeams userId={u.id} />}
             {tab === 'history' && (
               <div className={styles.section}>
                 {invitations.data?.value.length ? (

@@ -27,6 +27,8 @@ import {
   Mail20Regular,
   SignOut20Regular,
   PersonAccounts20Regular,
+  Apps20Regular,
+  PeopleCommunity20Regular,
 } from '@fluentui/react-icons';
 import type { MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -136,6 +138,11 @@ export function Shell() {
                 <NavSubItem href="/users/guests" value="/users/guests" onClick={go('/users/guests')}>
                   {t('nav.guestUsers')}
                 </NavSubItem>
+                {can.invite && (
+                  <NavSubItem href="/users/bulk-invite" value="/users/bulk-invite" onClick={go('/users/bulk-invite')}>
+                    {t('nav.bulkInvite')}
+                  </NavSubItem>
+                )}
                 {can.manageUsers && (
                   <NavSubItem href="/users/deleted" value="/users/deleted" onClick={go('/users/deleted')}>
                     {t('nav.deletedUsers')}
@@ -146,6 +153,16 @@ export function Shell() {
             <NavItem href="/groups" value="/groups" icon={<PeopleTeam20Regular />} onClick={go('/groups')}>
               {t('nav.groups')}
             </NavItem>
+            {can.teamsAndSites && (
+              <NavItem href="/teams" value="/teams" icon={<PeopleCommunity20Regular />} onClick={go('/teams')}>
+                {t('nav.teamsAndSites')}
+              </NavItem>
+            )}
+            {can.manageApps && (
+              <NavItem href="/apps" value="/apps" icon={<Apps20Regular />} onClick={go('/apps')}>
+                {t('nav.apps')}
+              </NavItem>
+            )}
             {can.audit && (
               <NavItem href="/audit" value="/audit" icon={<DocumentSearch20Regular />} onClick={go('/audit')}>
                 {t('nav.auditLog')}
