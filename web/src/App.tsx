@@ -17,6 +17,7 @@ import { OutboxPage } from './pages/OutboxPage';
 import { BulkInvitePage } from './pages/BulkInvitePage';
 import { AppsPage } from './pages/AppsPage';
 import { TeamsSitesPage } from './pages/TeamsSitesPage';
+import { TeamsGuestAccessPage } from './pages/TeamsGuestAccessPage';
 
 export function App() {
   return (
@@ -62,6 +63,7 @@ function Routed() {
         <Route path="apps" element={can.manageApps ? <AppsPage /> : <NotFoundPage />} />
         <Route path="audit" element={can.audit ? <AuditLogPage /> : <NotFoundPage />} />
         <Route path="settings/external-collaboration" element={<ExternalCollaborationPage />} />
+        <Route path="settings/teams-guest-access" element={can.globalAdmin ? <TeamsGuestAccessPage /> : <NotFoundPage />} />
         <Route path="outbox" element={can.outbox ? <OutboxPage /> : <NotFoundPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -174,6 +174,11 @@ export function Shell() {
                 <NavSubItem href="/settings/external-collaboration" value="/settings/external-collaboration" onClick={go('/settings/external-collaboration')}>
                   {t('nav.externalCollaboration')}
                 </NavSubItem>
+                {can.globalAdmin && (
+                  <NavSubItem href="/settings/teams-guest-access" value="/settings/teams-guest-access" onClick={go('/settings/teams-guest-access')}>
+                    {t('nav.teamsGuestAccess')}
+                  </NavSubItem>
+                )}
               </NavSubItemGroup>
             </NavCategory>
             {can.outbox && info.data?.mailOutbox && (

@@ -9,6 +9,8 @@ import {
   makeStyles,
   MessageBar,
   MessageBarBody,
+  Spinner,
+  Switch,
   Table,
   TableBody,
   TableCell,
@@ -26,6 +28,13 @@ import { Panel } from '../components/Panel';
 import { ListState } from '../components/ListState';
 import { errorText, useFormat } from '../format';
 import { useNotify } from '../notify';
+import { collaborationSettingsKey, fetchCollaborationSettings } from './TeamsGuestAccessPage';
+
+/** The guest side of a team's settings, as `GET /v1.0/teams/{id}` answers and `PATCH` takes them. */
+interface TeamSettings {
+  allowToAddGuests: boolean;
+  guestSettings: { allowCreateUpdateChannels: boolean; allowDeleteChannels: boolean };
+}
 
 interface Site {
   id: string;
@@ -53,6 +62,8 @@ const useStyles = makeStyles({
   term: { color: tokens.colorNeutralForeground2 },
   value: { margin: 0 },
   add: { display: 'flex', gap: '8px', alignItems: 'flex-end', margin: '12px 0' },
+  guestSettings: { display: 'flex', flexDirection: 'column', gap: '8px', alignItems: 'flex-start', margin: '16px 0' },
+  heading: { fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold, margin: 0 },
 });
 
 /** Every team and site of the organization, with their members and the guests among them. */
@@ -180,6 +191,7 @@ function DetailsPanel({ site, onClose }: { site: Site; onClose(): void }) {
             </Link>
           </dd>
         </dl>
+        {team && <TeamGuestSettings teamId={team} />}
         <form className={styles.add} onSubmit={(e) => void add(e)}>
           <Field label={t('teams.addByEmail')} hint={t('teams.addHint')} style={{ flex: 1 }}>
             <Input type="email" value={email} onChange={(_, d) => setEmail(d.value)} />
@@ -232,5 +244,70 @@ function DetailsPanel({ site, onClose }: { site: Site; onClose(): void }) {
         <Text size={200}>{t('teams.removeHint')}</Text>
       </DrawerBody>
     </Panel>
+  );
+}
+
+/** A team's guest settings: whether guests may be added, and whether they may create and update channels. */
+function TeamGuestSettings({ teamId }: { teamId: string }) {
+  const { t } = useTranslation();
+  const settings = useQuery({ queryKey: ['teams', teamId], queryFn: () => api<TeamSettings>(`/v1.0/teams/${teamId}`) });
+  const org = useQuery({ queryKey: collaborationSettingsKey, queryFn: fetchCollaborationSettings });
+  if (settings.isPending) return <Spinner size="tiny" label={t('app.loading')} />;
+  if (!settings.data)
+    return (
+      <MessageBar intent="error">
+        <MessageBarBody>{errorText(settings.error)}</MessageBarBody>
+      </MessageBar>
+    );
+  return <TeamGuestSettingsForm teamId={teamId} saved={settings.data} orgAllowsGuests={org.data?.allowGuestAccessInTeams ?? true} />;
+}
+
+function TeamGuestSettingsForm(props: { teamId: string; saved: TeamSettings; orgAllowsGuests: boolean }) {
+  const styles = useStyles();
+  const { t } = useTranslation();
+  const notify = useNotify();
+  const queryClient = useQueryClient();
+  const [addGuests, setAddGuests] = useState(props.saved.allowToAddGuests);
+  const [channels, setChannels] = useState(props.saved.guestSettings.allowCreateUpdateChannels);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api(`/v1.0/teams/${props.teamId}`, {
+        method: 'PATCH',
+        body: { allowToAddGuests: addGuests, guestSettings: { allowCreateUpdateChannels: channels } },
+      });
+      void queryClient.invalidateQueries({ queryKey: ['teams', props.teamId] });
+      notify(t('teams.settingsSaved'));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form className={styles.guestSettings} onSubmit={(e) => void save(e)} aria-labelledby="team-guest-settings">
+      <h3 className={styles.heading} id="team-guest-settings">
+        {t('teams.guestSettings')}
+      </h3>
+      {!props.orgAllowsGuests && (
+        <MessageBar intent="warning">
+          <MessageBarBody>{t('teams.orgGuestsOff')}</MessageBarBody>
+        </MessageBar>
+      )}
+      <Switch label={t('teams.allowToAddGuests')} checked={addGuests} onChange={(_, d) => setAddGuests(d.checked)} />
+      <Switch label={t('teams.guestsCreateChannels')} checked={channels} onChange={(_, d) => setChannels(d.checked)} />
+      {error && (
+        <MessageBar intent="error">
+          <MessageBarBody>{error}</MessageBarBody>
+        </MessageBar>
+      )}
+      <Button type="submit" disabled={busy}>
+        {t('common.save')}
+      </Button>
+    </form>
   );
 }
