@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../src/db/database.js';
-import { testEngine } from './helpers/test-app.js';
+import { processStorage, testEngine } from './helpers/test-app.js';
 
 // Real processes: the server is killed in the middle of a bulk invitation and started again;
 // the CLI uploads and waits, and exports. Runs on the engine of the suite.
@@ -17,9 +14,9 @@ const cli = path.resolve('src/cli/foyer.ts');
 const LINES = 20_000;
 
 describe(`bulk invitations across processes (${testEngine})`, () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-bulk-proc-'));
+  let storage: Awaited<ReturnType<typeof processStorage>>;
+  let dataDir: string;
   let env: NodeJS.ProcessEnv;
-  let schema: string | null = null;
   let database: DatabaseHandle;
   const servers: ChildProcess[] = [];
 
@@ -46,6 +43,8 @@ describe(`bulk invitations across processes (${testEngine})`, () => {
   }
 
   beforeAll(async () => {
+    storage = await processStorage('bulk');
+    dataDir = storage.dataDir;
     env = {
       ...process.env,
       FOYER_DATA_DIR: dataDir,
@@ -55,32 +54,15 @@ describe(`bulk invitations across processes (${testEngine})`, () => {
       // Emails are spread over hours, so the worker spends the test on the bulk job, not on delivery.
       FOYER_MAIL_RATE: '1',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: '',
+      DATABASE_URL: storage.databaseUrl,
     };
-    const url = process.env.FOYER_TEST_DATABASE_URL;
-    if (url) {
-      schema = `bulk_${randomBytes(5).toString('hex')}`;
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`create schema ${schema}`);
-      await c.end();
-      const u = new URL(url);
-      u.searchParams.set('options', `-c search_path=${schema},public`);
-      env.DATABASE_URL = u.toString();
-    }
     await foyer('migrate');
-    database = openDatabase({ databaseUrl: env.DATABASE_URL || null, dataDir, pgSchema: schema ?? undefined });
+    database = openDatabase({ databaseUrl: storage.databaseUrl || null, dataDir, pgSchema: storage.pgSchema });
   });
   afterAll(async () => {
     for (const s of servers) if (s.exitCode === null) s.kill('SIGKILL');
     await database?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (schema) {
-      const c = new pg.Client({ connectionString: process.env.FOYER_TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    }
+    await storage.destroy();
   });
 
   it('a server killed in the middle of a 20,000-line job finishes it after a restart: one outcome per line, no duplicate guests or emails', async () => {

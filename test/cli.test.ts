@@ -4,13 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig, ConfigError } from '../src/config.js';
 import { buildApp } from '../src/app.js';
 import { openDatabase } from '../src/db/database.js';
 import { systemClock } from '../src/clock.js';
-import { testEngine } from './helpers/test-app.js';
+import { processStorage, testEngine } from './helpers/test-app.js';
 import { queueMail } from '../src/mail/mail-queue.js';
 
 const run = promisify(execFile);
@@ -18,33 +16,16 @@ const cli = path.resolve('src/cli/foyer.ts');
 const secret = 'cli-test-secret-cli-test-secret-0123456789';
 
 describe(`foyer CLI (${testEngine})`, () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'foyer-cli-'));
   let env: NodeJS.ProcessEnv;
-  let schema: string | null = null;
+  let storage: Awaited<ReturnType<typeof processStorage>>;
+  let dataDir: string;
 
   beforeAll(async () => {
-    env = { ...process.env, FOYER_DATA_DIR: dataDir, FOYER_SECRET: secret, FOYER_ADMIN_PASSWORD: 'Cli-Admin-Passw0rd', DATABASE_URL: '' };
-    const url = process.env.FOYER_TEST_DATABASE_URL;
-    if (url) {
-      schema = `cli_${randomBytes(5).toString('hex')}`;
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`create schema ${schema}`);
-      await c.end();
-      const u = new URL(url);
-      u.searchParams.set('options', `-c search_path=${schema},public`);
-      env.DATABASE_URL = u.toString();
-    }
+    storage = await processStorage('cli');
+    dataDir = storage.dataDir;
+    env = { ...process.env, FOYER_DATA_DIR: dataDir, FOYER_SECRET: secret, FOYER_ADMIN_PASSWORD: 'Cli-Admin-Passw0rd', DATABASE_URL: storage.databaseUrl };
   });
-  afterAll(async () => {
-    rmSync(dataDir, { recursive: true, force: true });
-    if (schema) {
-      const c = new pg.Client({ connectionString: process.env.FOYER_TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    }
-  });
+  afterAll(() => storage.destroy());
 
   const foyer = (...args: string[]) => run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 60_000 });
 

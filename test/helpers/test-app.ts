@@ -93,6 +93,40 @@ export interface Session {
 
 export type Caller = { token: string } | { session: Session } | null;
 
+/**
+ * The storage of Foyer processes a test starts (CLI commands, servers): a data folder, and on
+ * PostgreSQL a schema of its own in the run's database, named in `DATABASE_URL`'s search path.
+ */
+export async function processStorage(
+  prefix: string,
+): Promise<{ dataDir: string; databaseUrl: string; pgSchema: string | undefined; destroy(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `foyer-${prefix}-`));
+  const url = process.env.FOYER_TEST_DATABASE_URL;
+  const schema = url ? `${prefix}_${randomBytes(5).toString('hex')}` : undefined;
+  const admin = async (statement: string) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(statement);
+    await c.end();
+  };
+  let databaseUrl = '';
+  if (url && schema) {
+    await admin(`create schema ${schema}`);
+    const u = new URL(url);
+    u.searchParams.set('options', `-c search_path=${schema},public`);
+    databaseUrl = u.toString();
+  }
+  return {
+    dataDir,
+    databaseUrl,
+    pgSchema: schema,
+    async destroy() {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (schema) await admin(`drop schema ${schema} cascade`);
+    },
+  };
+}
+
 /** Builds Foyer on a fresh database with the organization and its first Global Administrator. */
 export async function createTestApp(options: { baseUrl?: string | null; invitesPerMinute?: number; oidcKeyCheckIntervalMs?: number } = {}): Promise<TestApp> {
   const database = await openTestDatabase();
