@@ -51,7 +51,6 @@ export type BulkConfigKeys = 'bulkMaxRows' | 'bulkMaxBytes' | 'mailRatePerSecond
 export function bulkInvitationsFor(database: DatabaseHandle, clock: Clock, config: Pick<Config, 'secret' | 'inviteTtlDays' | 'mailFrom' | BulkConfigKeys>) {
   return createBulkInvitationsService({
     db: database.db,
-    engine: database.engine,
     clock,
     secret: config.secret,
     settings: { bulkMaxRows: config.bulkMaxRows, mailRatePerSecond: config.mailRatePerSecond, inviteTtlDays: config.inviteTtlDays, mailFrom: config.mailFrom },

@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { AuditLogTargetsTable, AuditLogsTable, Database } from '../db/schema.js';
-import type { Engine } from '../db/database.js';
 import { insertMany } from '../db/bulk-insert.js';
 import type { Actor } from '../auth/permissions.js';
 import { newId } from '../ids.js';
@@ -48,19 +47,11 @@ function initiatedBy(actor: Actor) {
  * change it describes does.
  */
 export function recordAudit(trx: Kysely<Database>, actor: Actor, entry: AuditEntry, correlationId: string, at: string): Promise<void> {
-  // A handful of rows: the VALUES form, which serves both engines.
-  return recordAudits(trx, 'sqlite', actor, [entry], correlationId, at);
+  return recordAudits(trx, actor, [entry], correlationId, at);
 }
 
 /** Writes many audit entries by one actor in a few statements (bulk invitations). */
-export async function recordAudits(
-  trx: Kysely<Database>,
-  engine: Engine,
-  actor: Actor,
-  entries: readonly AuditEntry[],
-  correlationId: string,
-  at: string,
-): Promise<void> {
+export async function recordAudits(trx: Kysely<Database>, actor: Actor, entries: readonly AuditEntry[], correlationId: string, at: string): Promise<void> {
   const initiator = JSON.stringify(initiatedBy(actor));
   const logs: AuditLogsTable[] = [];
   const targets: AuditLogTargetsTable[] = [];
@@ -94,8 +85,8 @@ export async function recordAudits(
     for (const target_id of new Set(entry.targets.map((t) => t.id.toLowerCase())))
       targets.push({ tenant_id: actor.tenantId, audit_id: id, target_id, activity_at: at });
   }
-  await insertMany(trx, engine, 'audit_logs', logs);
-  await insertMany(trx, engine, 'audit_log_targets', targets);
+  await insertMany(trx, 'audit_logs', logs);
+  await insertMany(trx, 'audit_log_targets', targets);
 }
 
 /** Old/new pairs for the properties that changed, in Graph's modifiedProperties form. */

@@ -128,10 +128,6 @@ function* seedBatches(opts: SeedOptions, batchSize: number): Generator<Seeded> {
   }
 }
 
-function writeBatch(db: Kysely<Database>, { users, index }: Seeded, pg: boolean): Promise<void> {
-  return insertUsers(db, pg ? 'postgres' : 'sqlite', users, index);
-}
-
 /**
  * Writes each batch while the next one is being built: on PostgreSQL the server inserts one batch
  * while this process prepares the next, so both cores work.
@@ -227,12 +223,16 @@ export async function seedDirectory(db: Kysely<Database>, opts: SeedOptions): Pr
       await db.transaction().execute(async (trx) => {
         const indexes = await secondaryIndexes(trx, pg);
         for (const i of indexes) await sql`drop index ${sql.id(i.name)}`.execute(trx);
-        await writePipelined(seedBatches(opts, batchSize), (batch) => writeBatch(trx, batch, pg), opts.onProgress);
+        await writePipelined(seedBatches(opts, batchSize), (batch) => insertUsers(trx, batch.users, batch.index), opts.onProgress);
         if (pg) await sql`set local maintenance_work_mem = '512MB'`.execute(trx);
         for (const i of indexes) await sql.raw(i.definition).execute(trx);
       });
     } else {
-      await writePipelined(seedBatches(opts, batchSize), (batch) => db.transaction().execute((trx) => writeBatch(trx, batch, pg)), opts.onProgress);
+      await writePipelined(
+        seedBatches(opts, batchSize),
+        (batch) => db.transaction().execute((trx) => insertUsers(trx, batch.users, batch.index)),
+        opts.onProgress,
+      );
     }
   } finally {
     if (cacheSize !== null) await sql`pragma cache_size = ${sql.raw(String(cacheSize))}`.execute(db);

@@ -1,6 +1,5 @@
 import { sql, type Kysely, type SqlBool, type RawBuilder, type Selectable } from 'kysely';
 import type { Database, UsersTable } from '../db/schema.js';
-import type { Engine } from '../db/database.js';
 import { insertMany } from '../db/bulk-insert.js';
 import { searchRange, searchTerms, type ODataQuery } from '../graph/odata-query.js';
 import { fetchKeysetPage, keysetAfter, type AnyQuery, type Page } from '../graph/list.js';
@@ -58,20 +57,18 @@ async function writeIndexRows(trx: Kysely<Database>, row: UserRow): Promise<void
  * Inserts many new users and their side-table rows in a few statements (bulk invitations, seed).
  * The rows must be new: a duplicate sign-in name fails the whole call.
  */
-export async function insertUsers(trx: Kysely<Database>, engine: Engine, rows: readonly UserRow[], index = rows.map(userIndexRows)): Promise<void> {
-  await insertMany(trx, engine, 'users', rows);
+export async function insertUsers(trx: Kysely<Database>, rows: readonly UserRow[], index = rows.map(userIndexRows)): Promise<void> {
+  await insertMany(trx, 'users', rows);
   // A user's terms can repeat (a display name equal to the mail's local part): the key is unique.
   const terms = new Map(index.flatMap((x) => x.terms).map((t) => [`${t.user_id}\u0000${t.field}\u0000${t.term}`, t]));
-  await insertMany(trx, engine, 'user_search_terms', [...terms.values()]);
+  await insertMany(trx, 'user_search_terms', [...terms.values()]);
   await insertMany(
     trx,
-    engine,
     'user_other_mails',
     index.flatMap((x) => x.otherMails),
   );
   await insertMany(
     trx,
-    engine,
     'user_identities',
     index.flatMap((x) => x.identities),
   );

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Kysely, Selectable } from 'kysely';
 import type { BulkInvitationRowsTable, BulkInvitationsTable, BulkRowStatus, Database, GroupMembershipsTable } from '../db/schema.js';
-import type { Engine } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import type { JobHandler } from '../jobs/worker.js';
@@ -115,8 +114,8 @@ function toBulkInvitation(b: BulkRow) {
   };
 }
 
-export function createBulkInvitationsService(deps: { db: Kysely<Database>; engine: Engine; clock: Clock; secret: string; settings: BulkSettings }) {
-  const { db, engine, clock, settings } = deps;
+export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock: Clock; secret: string; settings: BulkSettings }) {
+  const { db, clock, settings } = deps;
   /** Bulk invitation is for Global and User Administrators, Guest Inviters, and clients with User.Invite.All. */
   function requireBulkAccess(actor: Actor) {
     requireAccess(actor, 'users.invite');
@@ -303,11 +302,11 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
         if (row.status === 'failed') failed++;
         chunk.push(row);
         if (chunk.length === UPLOAD_CHUNK) {
-          await insertMany(trx, engine, 'bulk_invitation_rows', chunk);
+          await insertMany(trx, 'bulk_invitation_rows', chunk);
           chunk = [];
         }
       }
-      await insertMany(trx, engine, 'bulk_invitation_rows', chunk);
+      await insertMany(trx, 'bulk_invitation_rows', chunk);
       // Lines that failed validation have their outcome already.
       await trx.updateTable('bulk_invitations').set({ failed, processed: failed }).where('id', '=', bulk.id).execute();
       Object.assign(bulk, { failed, processed: failed });
@@ -548,16 +547,15 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; engin
         }
       }
 
-      await insertUsers(trx, engine, users);
-      await insertMany(trx, engine, 'invitations', invitations);
-      await insertMany(trx, engine, 'group_memberships', memberships);
-      await recordAudits(trx, engine, actor, audits, bulk.correlation_id, now);
+      await insertUsers(trx, users);
+      await insertMany(trx, 'invitations', invitations);
+      await insertMany(trx, 'group_memberships', memberships);
+      await recordAudits(trx, actor, audits, bulk.correlation_id, now);
       // The upload's emails leave at the mail rate, after those it queued before.
       const start = Math.max(clock.now().getTime(), bulk.mail_run_at ? Date.parse(bulk.mail_run_at) : 0);
       const spacing = 1000 / settings.mailRatePerSecond;
       await queueMails(
         trx,
-        engine,
         mails.map((mail, i) => ({ mail, runAt: new Date(start + Math.floor((i + 1) * spacing)).toISOString() })),
         now,
       );

@@ -39,10 +39,9 @@ export async function enqueueJob(trx: Kysely<Database>, job: NewJob, now: string
 }
 
 /** Adds many jobs (without singleton keys) in the caller's transaction, in a few statements. */
-export async function enqueueJobs(trx: Kysely<Database>, engine: Engine, jobs: readonly NewJob[], now: string): Promise<void> {
+export async function enqueueJobs(trx: Kysely<Database>, jobs: readonly NewJob[], now: string): Promise<void> {
   await insertMany(
     trx,
-    engine,
     'jobs',
     jobs.map((j) => jobRow(j, now)),
   );

@@ -4,7 +4,6 @@ import type { Clock } from '../clock.js';
 import type { MailTransport } from './transport.js';
 import type { JobHandler } from '../jobs/worker.js';
 import { enqueueJobs } from '../jobs/jobs.repository.js';
-import type { Engine } from '../db/database.js';
 import { insertMany } from '../db/bulk-insert.js';
 import { newId } from '../ids.js';
 import { recordAudit, systemActor } from '../audit/audit.service.js';
@@ -53,12 +52,12 @@ export interface MailAttachment {
  * exactly when the change that causes it does, and is delivered after the commit.
  */
 export async function queueMail(trx: Kysely<Database>, mail: QueuedMail, now: string): Promise<string> {
-  const [id] = await queueMails(trx, 'sqlite', [{ mail, runAt: now }], now);
+  const [id] = await queueMails(trx, [{ mail, runAt: now }], now);
   return id!;
 }
 
 /** Stores many messages and their delivery jobs in a few statements; each is sent at its `runAt`. */
-export async function queueMails(trx: Kysely<Database>, engine: Engine, mails: readonly { mail: QueuedMail; runAt: string }[], now: string): Promise<string[]> {
+export async function queueMails(trx: Kysely<Database>, mails: readonly { mail: QueuedMail; runAt: string }[], now: string): Promise<string[]> {
   const rows: MailMessagesTable[] = mails.map(({ mail }) => ({
     tenant_id: mail.tenantId,
     id: newId(),
@@ -79,10 +78,9 @@ export async function queueMails(trx: Kysely<Database>, engine: Engine, mails: r
     attachments: mail.attachments?.length ? JSON.stringify(mail.attachments) : null,
     template: mail.template ? JSON.stringify(mail.template) : null,
   }));
-  await insertMany(trx, engine, 'mail_messages', rows);
+  await insertMany(trx, 'mail_messages', rows);
   await enqueueJobs(
     trx,
-    engine,
     rows.map((m, i) => ({ type: SEND_MAIL_JOB, tenantId: m.tenant_id, payload: { mailId: m.id }, runAt: mails[i]!.runAt, maxAttempts: 12 })),
     now,
   );
