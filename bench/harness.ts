@@ -12,13 +12,24 @@ import pg from 'pg';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The Node flags `npm start` gives the server (package.json), so that benchmarks run it as shipped. */
+const startFlags = (() => {
+  const start = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return /node ((?:--\S+ )*)dist\/src\/cli\/foyer\.js serve/.exec(start)?.[1]!.trim().split(' ').filter(Boolean) ?? [];
+})();
+
 /**
  * Node arguments that run FILE: Foyer's own sources as the built JavaScript that `npm start`
- * runs (bench/run.ts builds first; compiling TypeScript on the fly would be measured too), the
- * benchmark's helpers through tsx.
+ * runs (bench/run.ts builds first; compiling TypeScript on the fly would be measured too), with
+ * `npm start`'s flags for the server, the benchmark's helpers through tsx. With BENCH_CPU_PROF=DIR
+ * the server writes a V8 CPU profile into DIR when it stops (for finding where the time goes).
  */
 export function nodeArgs(file: string, args: string[]): string[] {
-  if (file.startsWith('src/')) return [path.join(repoRoot, 'dist', file.replace(/\.ts$/, '.js')), ...args];
+  if (file.startsWith('src/')) {
+    const serverFlags =
+      args[0] === 'serve' ? [...startFlags, ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])] : [];
+    return [...serverFlags, path.join(repoRoot, 'dist', file.replace(/\.ts$/, '.js')), ...args];
+  }
   return ['--import', 'tsx', path.join(repoRoot, file), ...args];
 }
 

@@ -10,9 +10,12 @@ import { createMailTransport } from './mail/transport.js';
 import { mailJobHandlers } from './mail/mail-queue.js';
 import { invitationMailContent } from './invitations/invitation-mail.js';
 
-/** Opens and migrates the database and makes sure the organization exists. */
-export async function prepare(config: Config) {
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+/**
+ * Opens and migrates the database and makes sure the organization exists. Long-running
+ * processes (server, worker) checkpoint SQLite's log from a background thread.
+ */
+export async function prepare(config: Config, options: { longRunning?: boolean } = {}) {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, backgroundCheckpoints: options.longRunning === true });
   await migrateToLatest(database.db);
   const { tenant, admin } = await bootstrapOrganization(
     database.db,
@@ -45,7 +48,7 @@ export function startWorker(database: Awaited<ReturnType<typeof prepare>>['datab
 /** `foyer serve`: HTTP API and (unless disabled) the job worker in one process, stopped cleanly on SIGINT/SIGTERM. */
 export async function serve(options: { worker: boolean }): Promise<void> {
   const config = loadConfig();
-  const { database, tenant } = await prepare(config);
+  const { database, tenant } = await prepare(config, { longRunning: true });
   const app = await buildApp({ config, database, clock: systemClock, tenantId: tenant.id });
   const jobs = options.worker ? startWorker(database, config, app.log) : null;
   await jobs?.ready;

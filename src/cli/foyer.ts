@@ -43,7 +43,7 @@ program
   .description('Run only the job worker')
   .action(async () => {
     const config = loadConfig();
-    const { database } = await prepare(config);
+    const { database } = await prepare(config, { longRunning: true });
     const { worker, ready } = startWorker(database, config, { error: (o, m) => console.error(m, o) });
     await ready;
     console.log(`Foyer worker running (${database.engine})`);

@@ -4,12 +4,14 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 import * as m0001 from './migrations/2026-11-23-0001-directory.js';
 import * as m0002 from './migrations/2026-11-23-0002-invitations.js';
 import * as m0003 from './migrations/2026-11-23-0003-bulk-invitations.js';
 import * as m0004 from './migrations/2026-11-23-0004-apps.js';
 import * as m0006 from './migrations/2026-11-23-0006-collaboration.js';
 import * as m0007 from './migrations/2026-11-23-0007-mail-templates.js';
+import * as m0008 from './migrations/2026-11-24-0008-sqlite-without-rowid.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -30,6 +32,8 @@ export interface DatabaseOptions {
   /** SQLite file name or ':memory:'. */
   sqliteFile?: string;
   poolSize?: number;
+  /** SQLite: checkpoint the write-ahead log from a background thread (long-running servers). */
+  backgroundCheckpoints?: boolean;
 }
 
 /** Opens the configured database (not yet migrated). */
@@ -55,10 +59,14 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   // crosses the threshold, and a page changed many times between two checkpoints is copied once.
   sqlite.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const checkpointer = options.backgroundCheckpoints && file !== ':memory:' ? startWalCheckpointer(file) : null;
   return {
     db,
     engine: 'sqlite',
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
@@ -93,19 +101,24 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-0004-apps': m0004,
   '2026-11-23-0006-collaboration': m0006,
   '2026-11-23-0007-mail-templates': m0007,
+  '2026-11-24-0008-sqlite-without-rowid': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Brings the schema up to date; safe to run from several processes at once (Kysely locks). */
-export async function migrateToLatest(db: Db): Promise<void> {
+/**
+ * Brings the schema up to date, or up to the migration named `upTo` (tests of a migration over
+ * existing data); safe to run from several processes at once (Kysely locks).
+ */
+export async function migrateToLatest(db: Db, upTo?: string): Promise<void> {
   // Without a schema Kysely looks for its migration tables in every schema: with several Foyer schemas in one
   // PostgreSQL database (each test file, or deployments side by side) it finds another's and never creates its own.
   const migrationTableSchema =
     db.getExecutor().adapter instanceof PostgresAdapter
       ? ((await sql<{ s: string | null }>`select current_schema() as s`.execute(db)).rows[0]?.s ?? undefined)
       : undefined;
-  const { error, results } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
+  const migrator = new Migrator({ db, provider, migrationTableSchema });
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
 }

@@ -41,24 +41,8 @@ export function userIndexRows(row: Pick<UserRow, 'tenant_id' | 'id' | 'display_n
   return { terms, otherMails, identities };
 }
 
-async function writeIndexRows(trx: Kysely<Database>, row: UserRow): Promise<void> {
-  const { terms, otherMails, identities } = userIndexRows(row);
-  if (terms.length)
-    await trx
-      .insertInto('user_search_terms')
-      .values(terms)
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  if (otherMails.length) await trx.insertInto('user_other_mails').values(otherMails).execute();
-  if (identities.length) await trx.insertInto('user_identities').values(identities).execute();
-}
-
-/**
- * Inserts many new users and their side-table rows in a few statements (bulk invitations, seed).
- * The rows must be new: a duplicate sign-in name fails the whole call.
- */
-export async function insertUsers(trx: Kysely<Database>, rows: readonly UserRow[], index = rows.map(userIndexRows)): Promise<void> {
-  await insertMany(trx, 'users', rows);
+/** The side-table rows of `rows`, in a few statements. */
+async function writeIndexRows(trx: Kysely<Database>, rows: readonly UserRow[], index = rows.map(userIndexRows)): Promise<void> {
   // A user's terms can repeat (a display name equal to the mail's local part): the key is unique.
   const terms = new Map(index.flatMap((x) => x.terms).map((t) => [`${t.user_id}\u0000${t.field}\u0000${t.term}`, t]));
   await insertMany(trx, 'user_search_terms', [...terms.values()]);
@@ -74,9 +58,17 @@ export async function insertUsers(trx: Kysely<Database>, rows: readonly UserRow[
   );
 }
 
+/**
+ * Inserts many new users and their side-table rows in a few statements (bulk invitations, seed).
+ * The rows must be new: a duplicate sign-in name fails the whole call.
+ */
+export async function insertUsers(trx: Kysely<Database>, rows: readonly UserRow[], index = rows.map(userIndexRows)): Promise<void> {
+  await insertMany(trx, 'users', rows);
+  await writeIndexRows(trx, rows, index);
+}
+
 export async function insertUser(trx: Kysely<Database>, row: UserRow): Promise<void> {
-  await trx.insertInto('users').values(row).execute();
-  await writeIndexRows(trx, row);
+  await insertUsers(trx, [row]);
 }
 
 /** Updates a user and rebuilds its side-table rows when an indexed property changed. */
@@ -88,7 +80,7 @@ export async function updateUser(trx: Kysely<Database>, before: UserRow, changes
     await trx.deleteFrom('user_search_terms').where('user_id', '=', before.id).execute();
     await trx.deleteFrom('user_other_mails').where('user_id', '=', before.id).execute();
     await trx.deleteFrom('user_identities').where('user_id', '=', before.id).execute();
-    await writeIndexRows(trx, after);
+    await writeIndexRows(trx, [after]);
   }
   return after;
 }

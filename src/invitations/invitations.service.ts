@@ -12,6 +12,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import { can, directoryRoles, hasRole, isGuest, type Actor } from '../auth/permissions.js';
 import { hashToken } from '../auth/secrets.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { insertMany } from '../db/bulk-insert.js';
 import { isGuid, newId } from '../ids.js';
 import { hitRateLimit } from '../http/rate-limit.js';
 import { emailDomain, isValidEmail } from '../directory/email.js';
@@ -424,7 +425,7 @@ export function createInvitationsService(deps: {
         resetRedemption: body.resetRedemption === true,
         now,
       });
-      await trx.insertInto('invitations').values(invitation).execute();
+      await insertMany(trx, 'invitations', [invitation]);
       await recordAudit(
         trx,
         actor,
