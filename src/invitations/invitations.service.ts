@@ -309,6 +309,7 @@ export function createInvitationsService(deps: {
       });
 
       let user: UserRow;
+      let created = false;
       let activity = 'Invite external user';
       if (body.resetRedemption) {
         // Reset: the same user (id, groups, apps) redeems again with the address given.
@@ -365,6 +366,7 @@ export function createInvitationsService(deps: {
             },
           );
           await insertUser(trx, user);
+          created = true;
         }
       }
 
@@ -401,12 +403,14 @@ export function createInvitationsService(deps: {
         : [];
 
       // A re-invitation of someone still pending replaces the earlier link: one valid link per guest.
-      await trx
-        .updateTable('invitations')
-        .set({ status: 'Revoked', revoked_at: now })
-        .where('user_id', '=', user.id)
-        .where('status', '=', 'PendingAcceptance')
-        .execute();
+      // (A guest created just now has no earlier invitation.)
+      if (!created)
+        await trx
+          .updateTable('invitations')
+          .set({ status: 'Revoked', revoked_at: now })
+          .where('user_id', '=', user.id)
+          .where('status', '=', 'PendingAcceptance')
+          .execute();
       const send = body.sendInvitationMessage === true;
       const invitation = newInvitationRow({
         id: invitationId,
