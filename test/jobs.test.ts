@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../src/db/database.js';
 import { enqueueJob } from '../src/jobs/jobs.repository.js';
 import { createWorker, type JobHandler } from '../src/jobs/worker.js';
+import { signalJobsCommitted } from '../src/jobs/job-signals.js';
 import { scheduleRecurringJobs, PURGE_DELETED_JOB, directoryJobHandlers } from '../src/jobs/directory-jobs.js';
 import { createDeletedItemsService } from '../src/directory/deleted-items.service.js';
 import { openTestDatabase, testClock, testEngine, createTestApp, call, createGuest } from './helpers/test-app.js';
@@ -33,6 +34,23 @@ describe(`durable jobs (${testEngine})`, () => {
     const ran: unknown[] = [];
     expect(await worker({ 'mail.send': async (j) => void ran.push(j.payload) }).runDue()).toBe(0);
     expect(ran).toEqual([]);
+  });
+
+  it('a started worker runs jobs committed in its process at once, not at its next poll', async () => {
+    const ran: string[] = [];
+    const w = createWorker({ db: h.db, engine: h.engine, clock, handlers: { 'bulk.invite': async () => void ran.push('bulk') }, pollMs: 60_000 });
+    w.start();
+    try {
+      // The first poll finds nothing; the next would come a minute later.
+      await new Promise((r) => setTimeout(r, 200));
+      const now = clock.now().toISOString();
+      await enqueueJob(h.db, { type: 'bulk.invite', runAt: now }, now);
+      signalJobsCommitted();
+      for (let i = 0; i < 50 && ran.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(ran).toEqual(['bulk']);
+    } finally {
+      await w.stop();
+    }
   });
 
   it('runs due jobs once, leaves future ones, and retries failures with backoff until they succeed', async () => {

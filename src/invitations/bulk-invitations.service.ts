@@ -8,6 +8,7 @@ import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { can, requireAccess, type Actor } from '../auth/permissions.js';
 import { insertMany } from '../db/bulk-insert.js';
 import { enqueueJob } from '../jobs/jobs.repository.js';
+import { signalJobsCommitted } from '../jobs/job-signals.js';
 import { isGuid, newId } from '../ids.js';
 import { emailDomain, isValidEmail } from '../directory/email.js';
 import { buildUserRow } from '../directory/user-row.js';
@@ -333,6 +334,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
         now,
       );
     });
+    signalJobsCommitted();
     return toBulkInvitation(bulk);
   }
 

@@ -4,6 +4,7 @@ import type { Database, JobsTable } from '../db/schema.js';
 import type { Engine } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../ids.js';
+import { jobSignals } from './job-signals.js';
 import { claimJobs, completeJob, extendJobLock, failJob, rescheduleJob } from './jobs.repository.js';
 
 /** What a handler may ask for after it ran: a recurring job names its next run. */
@@ -58,6 +59,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> | null = null;
   let stopped = true;
+  let wokenWhileRunning = false;
 
   async function runOne(job: JobsTable): Promise<void> {
     const handler = handlers[job.type];
@@ -94,12 +96,22 @@ export function createWorker(options: WorkerOptions): Worker {
 
   const tick = () => {
     if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = null;
     running = runDue()
       .catch((error) => options.logger?.error({ err: error }, 'job polling failed'))
       .finally(() => {
         running = null;
-        if (!stopped) timer = setTimeout(tick, pollMs);
+        const again = wokenWhileRunning;
+        wokenWhileRunning = false;
+        if (!stopped) timer = setTimeout(tick, again ? 0 : pollMs);
       });
+  };
+
+  /** Polls now when idle, or right after the poll that is running (it may have looked already). */
+  const wake = () => {
+    if (running) wokenWhileRunning = true;
+    else tick();
   };
 
   return {
@@ -107,10 +119,12 @@ export function createWorker(options: WorkerOptions): Worker {
     start() {
       if (!stopped) return;
       stopped = false;
+      jobSignals.on('committed', wake);
       tick();
     },
     async stop() {
       stopped = true;
+      jobSignals.off('committed', wake);
       if (timer) clearTimeout(timer);
       await running;
     },
