@@ -20,7 +20,10 @@ export async function insertMany<T extends keyof Database>(
   const onConflict = upsert
     ? ` on conflict (${upsert.key.map((c) => `"${c}"`).join(', ')}) do update set ${upsert.update.map((c) => `"${c}" = excluded."${c}"`).join(', ')}`
     : '';
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  // PostgreSQL: many rows go as one array per column; a few (single writes) as plain VALUES,
+  // which PostgreSQL plans faster than an unnest.
+  if (postgres && rows.length > 20) {
     for (let i = 0; i < rows.length; i += 10_000) {
       const chunk = rows.slice(i, i + 10_000) as unknown as Record<string, unknown>[];
       const arrays = columns.map((c) => {
@@ -39,26 +42,27 @@ export async function insertMany<T extends keyof Database>(
     const chunk = rows.slice(i, i + perStatement) as unknown as Record<string, unknown>[];
     const parameters: unknown[] = [];
     for (const row of chunk) for (const c of columns) parameters.push(row[c] ?? null);
-    await db.executeQuery(CompiledQuery.raw(sqliteInsert(table, columns, chunk.length) + onConflict, parameters));
+    await db.executeQuery(CompiledQuery.raw(valuesInsert(table, columns, chunk.length, postgres) + onConflict, parameters));
   }
 }
 
-const sqliteInserts = new Map<string, string>();
+const valuesInserts = new Map<string, string>();
 
 /**
- * `insert into "table" ("a", "b") values (?, ?), (?, ?)` for `rowCount` rows, built once per shape:
- * Kysely's builder spends more time on a many-row insert than SQLite spends executing it.
- * Table and column names come from our own row types, never from input.
+ * `insert into "table" ("a", "b") values (?, ?), (?, ?)` (PostgreSQL: `$1, $2`) for `rowCount`
+ * rows, built once per shape: Kysely's builder spends more time on a many-row insert than SQLite
+ * spends executing it. Table and column names come from our own row types, never from input.
  */
-function sqliteInsert(table: string, columns: string[], rowCount: number): string {
-  const shape = `${table}(${columns.join(',')})${rowCount}`;
-  let text = sqliteInserts.get(shape);
+function valuesInsert(table: string, columns: string[], rowCount: number, postgres: boolean): string {
+  const shape = `${postgres ? 'pg' : 'sqlite'}:${table}(${columns.join(',')})${rowCount}`;
+  let text = valuesInserts.get(shape);
   if (!text) {
-    const tuple = `(${columns.map(() => '?').join(', ')})`;
-    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array(rowCount).fill(tuple).join(', ')}`;
+    let n = 0;
+    const tuples = Array.from({ length: rowCount }, () => `(${columns.map(() => (postgres ? `$${++n}` : '?')).join(', ')})`);
+    text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
     // Bounded: row counts of single and chunked inserts repeat, the rest are last chunks.
-    if (sqliteInserts.size >= 1000) sqliteInserts.clear();
-    sqliteInserts.set(shape, text);
+    if (valuesInserts.size >= 1000) valuesInserts.clear();
+    valuesInserts.set(shape, text);
   }
   return text;
 }
