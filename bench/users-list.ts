@@ -238,7 +238,12 @@ function report(r: {
     `Run ${r.startedAt.toISOString().replace(/\.\d+Z$/, 'Z')} with \`${r.command}\`. Figures below are copied by the benchmark from autocannon; nothing is edited by hand.`,
     '',
     ...Object.entries(r.facts).map(([k, v]) => `- ${k}: ${v}`),
-    `- load: autocannon in the benchmark process, ${r.load.connections} connections, ${r.load.warmup} s warm-up then ${r.load.duration} s measured per row; the server is a separate child process (\`node ${nodeArgs('src/cli/foyer.ts', ['serve']).map((a) => (path.isAbsolute(a) ? path.relative(repoRoot, a) : a)).join(' ')}\`: the build, with \`npm start\`'s flags; LOG_LEVEL=warn, NODE_ENV=production)`,
+    `- load: autocannon in the benchmark process, ${r.load.connections} connections, ${r.load.warmup} s warm-up then ${r.load.duration} s measured per row; the server is a separate child process (\`node ${nodeArgs(
+      'src/cli/foyer.ts',
+      ['serve'],
+    )
+      .map((a) => (path.isAbsolute(a) ? path.relative(repoRoot, a) : a))
+      .join(' ')}\`: the build, with \`npm start\`'s flags; LOG_LEVEL=warn, NODE_ENV=production)`,
     '- authentication: a bearer token of a client made with `foyer clients create` (User.Read.All); page size is the default, 100',
     `- deep page: ${r.deepInfo}`,
     `- $count answered: ${r.guestCount}`,
