@@ -117,5 +117,8 @@ if (await findPostgres()) {
   log(`WARNING: no PostgreSQL at ${adminUrl} (set FOYER_TEST_PG_URL); the PostgreSQL suite did NOT run`);
 }
 
-console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+// Tests for one engine only (SQLite's storage and log) are skipped on the other; said here, so
+// that the last line stays exactly "N passed, N failed".
+if (totals.skipped) log(`${totals.skipped} skipped (engine-specific)`);
+console.log(`${totals.passed} passed, ${totals.failed} failed`);
 process.exit(totals.failed > 0 ? 1 : 0);

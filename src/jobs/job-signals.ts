@@ -6,5 +6,7 @@ import { EventEmitter } from 'node:events';
  * processes find the jobs at their next poll as always.
  */
 export const jobSignals = new EventEmitter<{ committed: [] }>();
+// Every started worker listens; a test process may start many.
+jobSignals.setMaxListeners(0);
 
 export const signalJobsCommitted = () => jobSignals.emit('committed');
