@@ -6,8 +6,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { clientToken, freshFoyer, load1, machineFacts, nodeArgs, repoRoot, settle, startServer, table, writeSection, type Server } from './harness.js';
-import { openDatabase } from '../src/db/database.js';
+import {
+  clientToken,
+  countRows,
+  freshFoyer,
+  load1,
+  machineFacts,
+  nodeArgs,
+  repoRoot,
+  runLine,
+  settle,
+  startServer,
+  table,
+  writeSection,
+  type Server,
+} from './harness.js';
 
 type Engine = 'sqlite' | 'postgres';
 
@@ -71,19 +84,12 @@ export async function run(argv: string[]): Promise<void> {
         await server.stop();
         server = null;
 
-        const database = openDatabase({ databaseUrl: foyer.pgdb?.url ?? null, dataDir: foyer.dataDir });
-        const count = async (t: 'users' | 'invitations' | 'mail_messages' | 'audit_logs', where?: [string, string]) => {
-          let q = database.db.selectFrom(t).select((eb) => eb.fn.countAll().as('n'));
-          if (where) q = q.where(where[0] as never, '=', where[1] as never);
-          return Number((await q.executeTakeFirstOrThrow()).n);
-        };
-        const counts = {
-          guests: await count('users', ['user_type', 'Guest']),
-          invitations: await count('invitations'),
-          audit: await count('audit_logs', ['activity_display_name', 'Invite external user']),
-          mail: await count('mail_messages'),
-        };
-        await database.close();
+        const counts = await countRows(foyer, {
+          guests: ['users', ['user_type', 'Guest']],
+          invitations: ['invitations'],
+          audit: ['audit_logs', ['activity_display_name', 'Invite external user']],
+          mail: ['mail_messages'],
+        });
         log(
           `${engine} ${size}: ${seconds.toFixed(1)} s (upload ${uploadSeconds.toFixed(1)} s), peak RSS ${rss} MB; ${JSON.stringify(state)} ${JSON.stringify(counts)}`,
         );
@@ -100,9 +106,7 @@ export async function run(argv: string[]): Promise<void> {
   const markdown = [
     '## bulk-invite',
     '',
-    `\`${command}\`, ${new Date().toISOString().slice(0, 10)}. ${Object.entries(facts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}.`,
+    runLine(command, facts),
     '',
     "A generated file in Entra's template (every line with `sendEmail` TRUE and a message) uploaded as `text/csv` to `foyer serve` (job worker in the same process), then polled until the job is completed. The time runs from the start of the upload to completion: the file stored and validated, and for every line the guest, its invitation, its audit entry and its queued email committed (counted in the database afterwards). Peak RSS is the server process's VmHWM. Targets on 2 cores: 100,000 lines in ≤ 15 s on SQLite and ≤ 30 s on PostgreSQL, peak RSS ≤ 300 MB, 10,000 lines in no more than a tenth of the 100,000-line time.",
     '',

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { openDatabase } from '../src/db/database.js';
+import type { Database } from '../src/db/schema.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -242,3 +244,31 @@ export async function clientToken(serverUrl: string, env: NodeJS.ProcessEnv, per
   if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
+
+/**
+ * Rows in a benchmark's database once its server has stopped: for each label, a table and an
+ * optional `[column, value]` it must equal. A benchmark claims a figure only for work it finds committed.
+ */
+export async function countRows<K extends string>(
+  foyer: { dataDir: string; pgdb: { url: string } | null },
+  what: Record<K, [keyof Database, [string, string]?]>,
+): Promise<Record<K, number>> {
+  const database = openDatabase({ databaseUrl: foyer.pgdb?.url ?? null, dataDir: foyer.dataDir });
+  try {
+    const counts = {} as Record<K, number>;
+    for (const [label, [table, where]] of Object.entries(what) as [K, [keyof Database, [string, string]?]][]) {
+      let q = database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n'));
+      if (where) q = q.where(where[0] as never, '=', where[1] as never);
+      counts[label] = Number((await q.executeTakeFirstOrThrow()).n);
+    }
+    return counts;
+  } finally {
+    await database.close();
+  }
+}
+
+/** A section's first line: the command, the date and the machine's facts. */
+export const runLine = (command: string, facts: Record<string, string>) =>
+  `\`${command}\`, ${new Date().toISOString().slice(0, 10)}. ${Object.entries(facts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.`;

@@ -5,8 +5,21 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { clientToken, freshFoyer, load1, machineFacts, nodeArgs, repoRoot, settle, startServer, table, writeSection, type Server } from './harness.js';
-import { openDatabase } from '../src/db/database.js';
+import {
+  clientToken,
+  countRows,
+  freshFoyer,
+  load1,
+  machineFacts,
+  nodeArgs,
+  repoRoot,
+  runLine,
+  settle,
+  startServer,
+  table,
+  writeSection,
+  type Server,
+} from './harness.js';
 
 type Engine = 'sqlite' | 'postgres';
 
@@ -67,20 +80,13 @@ export async function run(argv: string[]): Promise<void> {
       await server.stop();
       server = null;
 
-      const database = openDatabase({ databaseUrl: foyer.pgdb?.url ?? null, dataDir: foyer.dataDir });
-      const count = async (table: 'users' | 'invitations' | 'mail_messages' | 'jobs' | 'audit_logs', where?: [string, string]) => {
-        let q = database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n'));
-        if (where) q = q.where(where[0] as never, '=', where[1] as never);
-        return Number((await q.executeTakeFirstOrThrow()).n);
-      };
-      const counts = {
-        guests: await count('users', ['user_type', 'Guest']),
-        invitations: await count('invitations'),
-        audit: await count('audit_logs', ['activity_display_name', 'Invite external user']),
-        mail: await count('mail_messages'),
-        jobs: await count('jobs', ['type', 'mail.send']),
-      };
-      await database.close();
+      const counts = await countRows(foyer, {
+        guests: ['users', ['user_type', 'Guest']],
+        invitations: ['invitations'],
+        audit: ['audit_logs', ['activity_display_name', 'Invite external user']],
+        mail: ['mail_messages'],
+        jobs: ['jobs', ['type', 'mail.send']],
+      });
       const total = n;
       const consistent = Object.values(counts).every((c) => c === counts.guests);
       log(
@@ -97,9 +103,7 @@ export async function run(argv: string[]): Promise<void> {
   const markdown = [
     '## invite',
     '',
-    `\`${command}\`, ${new Date().toISOString().slice(0, 10)}. ${Object.entries(facts)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}.`,
+    runLine(command, facts),
     '',
     `POST /v1.0/invitations with \`sendInvitationMessage: true\` (outbox transport), a new address per request, ${connections} connections for ${duration} s after a warm-up, served by \`foyer serve --no-worker\` in its own process. Each invitation commits the guest user and its search and identity rows, the invitation, the audit entry, the email and its delivery job in one transaction; the "guests committed" column is the number of guests counted in the database afterwards, warm-up included (equal to invitations, audit entries, emails and jobs, or the run fails). Target: ≥ 1,500 invitations/s on SQLite.`,
     '',
