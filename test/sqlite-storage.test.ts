@@ -1,28 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sql } from 'kysely';
 import { migrateToLatest } from '../src/db/database.js';
-import { buildUserRow } from '../src/directory/user-row.js';
 import { insertUsers } from '../src/directory/users.repository.js';
 import { openTestDatabase, testEngine } from './helpers/test-app.js';
+import { insertStoredTenant, storedGuests } from './helpers/stored-rows.js';
 
 // Migration 0008 rebuilds SQLite's keyed side tables WITHOUT ROWID: the rows a directory already
 // has must come through unchanged, with their indexes.
 describe.skipIf(testEngine !== 'sqlite')('SQLite side tables without rowid', () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
   const now = '2026-11-01T00:00:00.000Z';
-  const users = Array.from({ length: 50 }, (_, i) =>
-    buildUserRow({
-      tenantId: 't',
-      displayName: `Ana Lopez ${i}`,
-      userPrincipalName: `ana${i}_partner.test#EXT#@t.test`,
-      mailNickname: `ana${i}`,
-      userType: 'Guest',
-      createdAt: now,
-      mail: `ana${i}@partner.test`,
-      otherMails: [`ana.lopez${i}@partner.test`],
-      identities: [{ signInType: 'emailAddress', issuer: 't.test', issuerAssignedId: `ana${i}@partner.test` }],
-    }),
-  );
+  const users = storedGuests(50);
+
   const snapshot = async () => ({
     terms: (await sql`select * from user_search_terms order by tenant_id, field, term, user_id`.execute(database.db)).rows,
     identities: (await sql`select * from user_identities order by user_id`.execute(database.db)).rows,
@@ -34,10 +23,7 @@ describe.skipIf(testEngine !== 'sqlite')('SQLite side tables without rowid', () 
   beforeAll(async () => {
     database = await openTestDatabase();
     await migrateToLatest(database.db, '2026-11-23-0007-mail-templates');
-    await database.db
-      .insertInto('tenants')
-      .values({ id: 't', display_name: 'T', initial_domain: 't.test', created_at: now, authorization_policy: '{}', collaboration_policy: '{}' })
-      .execute();
+    await insertStoredTenant(database.db);
     await insertUsers(database.db, users);
     await database.db
       .insertInto('groups')
@@ -62,7 +48,7 @@ describe.skipIf(testEngine !== 'sqlite')('SQLite side tables without rowid', () 
       .values(users.slice(0, 10).map((u) => ({ tenant_id: 't', group_id: 'g', user_id: u.id, relation: 'member', created_at: now })))
       .execute();
     before = await snapshot();
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, '2026-11-24-0008-sqlite-without-rowid');
   });
   afterAll(() => database.destroy());
 
@@ -89,5 +75,19 @@ describe.skipIf(testEngine !== 'sqlite')('SQLite side tables without rowid', () 
     await database.db.deleteFrom('users').where('id', '=', users[1]!.id).execute();
     const left = await sql<{ n: number }>`select count(*) as n from user_search_terms where user_id = ${users[1]!.id}`.execute(database.db);
     expect(left.rows[0]!.n).toBe(0);
+  });
+});
+
+describe.skipIf(testEngine !== 'sqlite')('a new SQLite database', () => {
+  test('uses 16 KiB pages and the write-ahead log', async () => {
+    const database = await openTestDatabase();
+    try {
+      const pageSize = await sql<{ page_size: number }>`pragma page_size`.execute(database.db);
+      expect(pageSize.rows[0]!.page_size).toBe(16384);
+      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(database.db);
+      expect(mode.rows[0]!.journal_mode).toBe('wal');
+    } finally {
+      await database.destroy();
+    }
   });
 });

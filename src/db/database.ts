@@ -12,6 +12,8 @@ import * as m0004 from './migrations/2026-11-23-0004-apps.js';
 import * as m0006 from './migrations/2026-11-23-0006-collaboration.js';
 import * as m0007 from './migrations/2026-11-23-0007-mail-templates.js';
 import * as m0008 from './migrations/2026-11-24-0008-sqlite-without-rowid.js';
+import * as m0009 from './migrations/2026-11-24-0009-search-terms-by-key.js';
+import * as m0010 from './migrations/2026-11-24-0010-bulk-line-cursor.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -50,6 +52,12 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const file = options.sqliteFile ?? path.join(options.dataDir, 'foyer.db');
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SqliteDatabase(file);
+  // 16 KiB pages for a new database (an existing one keeps its own). A commit writes each changed
+  // page to the log as a frame of its own; a new guest adds entries to some 45 b-trees at
+  // scattered places, so a batch of them changes thousands of pages, and with bigger pages fewer.
+  // Measured: 100,000 bulk invitations in 12 s instead of 13.4 to 15 s with 4 KiB pages; single
+  // invitations, a few per commit, about a tenth slower (see docs/architecture.md).
+  sqlite.pragma('page_size = 16384');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
@@ -102,6 +110,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-23-0006-collaboration': m0006,
   '2026-11-23-0007-mail-templates': m0007,
   '2026-11-24-0008-sqlite-without-rowid': m0008,
+  '2026-11-24-0009-search-terms-by-key': m0009,
+  '2026-11-24-0010-bulk-line-cursor': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -288,6 +288,8 @@ export interface BulkInvitationsTable {
   already_invited: number;
   /** When the last email this upload queued is due: its emails are spaced at the mail rate. */
   mail_run_at: string | null;
+  /** The job's place in the upload: every line before this one has its outcome. */
+  next_line: number;
   created_at: string;
   completed_at: string | null;
 }

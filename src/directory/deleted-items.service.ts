@@ -12,7 +12,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { isGuid } from '../ids.js';
 import { userEntity } from './users.entity.js';
 import { toGraphUser } from './users.mapper.js';
-import { findUser, type UserRow } from './users.repository.js';
+import { deleteSearchTerms, findUser, type UserRow } from './users.repository.js';
 import { groupEntity, toGraphGroup, type GroupRow } from './groups.model.js';
 import { findGroup } from './groups.repository.js';
 
@@ -156,7 +156,7 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`, ...shape(restored, entities[item.kind].defaultProperties) };
     },
 
-    /** Permanent delete; memberships, sessions and side rows go with it (foreign keys cascade). */
+    /** Permanent delete; memberships, sessions and side rows go with it (foreign keys cascade, search terms by key). */
     async purge(ctx: RequestContext, id: string): Promise<void> {
       requireSomeAccess(ctx.actor, ['users.write', 'groups.write']);
       const item = await findDeleted(ctx.actor.tenantId, id);
@@ -194,6 +194,12 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
 }
 
 async function hardDelete(trx: Kysely<Database>, actor: Actor, kind: Kind, row: UserRow | GroupRow, correlationId: string, now: string): Promise<void> {
+  // The other side tables go with the user (cascade); search terms are deleted by their key,
+  // computed from the row as stored now (it may have changed since it was read).
+  if (kind === 'user') {
+    const stored = await trx.selectFrom('users').selectAll().where('id', '=', row.id).where('deleted_at', 'is not', null).executeTakeFirst();
+    if (stored) await deleteSearchTerms(trx, stored);
+  }
   await trx
     .deleteFrom(kind === 'user' ? 'users' : 'groups')
     .where('id', '=', row.id)

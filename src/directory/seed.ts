@@ -168,7 +168,7 @@ async function secondaryIndexes(db: Kysely<Database>, pg: boolean): Promise<{ na
         where t.relnamespace = current_schema()::regnamespace and t.relname in (${tables})
           and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`.execute(db)
     : // SQLite keeps the indexes that lead with a column referencing users: inserting several users
-      // in one statement makes it look for their child rows, a full scan of user_search_terms without one.
+      // in one statement makes it look for their child rows, a full scan of a child table without one.
       await sql<{ name: string; definition: string }>`
         select m.name, m.sql as definition from sqlite_master m
         where m.type = 'index' and m.sql is not null and m.tbl_name in (${tables})

@@ -77,12 +77,27 @@ export async function updateUser(trx: Kysely<Database>, before: UserRow, changes
   await trx.updateTable('users').set(changes).where('id', '=', before.id).execute();
   const indexed: (keyof UserRow)[] = ['display_name', 'mail', 'user_principal_name', 'other_mails', 'identities'];
   if (indexed.some((k) => k in changes && changes[k] !== before[k])) {
-    await trx.deleteFrom('user_search_terms').where('user_id', '=', before.id).execute();
+    await deleteSearchTerms(trx, before);
     await trx.deleteFrom('user_other_mails').where('user_id', '=', before.id).execute();
     await trx.deleteFrom('user_identities').where('user_id', '=', before.id).execute();
     await writeIndexRows(trx, [after]);
   }
   return after;
+}
+
+/**
+ * Deletes the search terms of `row` as it is stored. Terms are found by their key, computed from
+ * the row the same way they were written: the table has no index on user_id (see migration 0009).
+ */
+export async function deleteSearchTerms(trx: Kysely<Database>, row: UserRow): Promise<void> {
+  const { terms } = userIndexRows(row);
+  if (terms.length === 0) return;
+  await trx
+    .deleteFrom('user_search_terms')
+    .where('tenant_id', '=', row.tenant_id)
+    .where('user_id', '=', row.id)
+    .where((eb) => eb.or(terms.map((t) => eb.and([eb('field', '=', t.field), eb('term', '=', t.term)]))))
+    .execute();
 }
 
 /** A live (or, with `deleted`, a soft-deleted) user by id or userPrincipalName. */

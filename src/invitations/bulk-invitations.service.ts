@@ -293,6 +293,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       failed: 0,
       already_invited: 0,
       mail_run_at: null,
+      next_line: 0,
       created_at: now,
       completed_at: null,
     };
@@ -389,8 +390,9 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
   /**
    * Invites the next lines of an upload in one transaction: the guests, their invitations, group
    * memberships, audit entries and queued emails, the lines' outcomes and the upload's counts.
-   * A line is taken only while pending, so a batch that is repeated after a crash finds its lines
-   * done and nothing is invited twice. Returns false when the upload is finished.
+   * The job's place moves in the same transaction, and a line is invited only while pending, so
+   * a batch that is repeated after a crash finds its lines done and nothing is invited twice.
+   * Returns false when the upload is finished.
    */
   async function inviteNextLines(bulkId: string): Promise<boolean> {
     return db.transaction().execute(async (trx) => {
@@ -399,15 +401,18 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       const now = clock.now().toISOString();
       const actor = uploaderOf(bulk);
       const options = JSON.parse(bulk.options) as StoredOptions;
-      const lines = await trx
+      // The next lines from the job's place in the upload; those that failed validation at upload
+      // already have their outcome and are passed over.
+      const batch = await trx
         .selectFrom('bulk_invitation_rows')
         .selectAll()
         .where('bulk_id', '=', bulkId)
-        .where('status', '=', 'pending')
+        .where('line', '>=', bulk.next_line)
         .orderBy('line')
         .limit(LINES_PER_TRANSACTION)
         .execute();
-      if (lines.length === 0) {
+      const lines = batch.filter((l) => l.status === 'pending');
+      if (batch.length === 0) {
         await trx.updateTable('bulk_invitations').set({ status: 'completed', completed_at: now }).where('id', '=', bulkId).execute();
         await recordAudit(
           trx,
@@ -448,18 +453,20 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
         lines.map((l) => l.email.toLowerCase()),
       );
       const blocked = new Set(
-        (
-          await trx
-            .selectFrom('blocked_invitees')
-            .select('email_lower')
-            .where('tenant_id', '=', bulk.tenant_id)
-            .where(
-              'email_lower',
-              'in',
-              lines.map((l) => l.email.toLowerCase()),
-            )
-            .execute()
-        ).map((r) => r.email_lower),
+        lines.length === 0
+          ? []
+          : (
+              await trx
+                .selectFrom('blocked_invitees')
+                .select('email_lower')
+                .where('tenant_id', '=', bulk.tenant_id)
+                .where(
+                  'email_lower',
+                  'in',
+                  lines.map((l) => l.email.toLowerCase()),
+                )
+                .execute()
+            ).map((r) => r.email_lower),
       );
       const inviterEmail =
         actor.kind === 'user'
@@ -578,6 +585,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
           failed: eb('failed', '+', counts.failed),
           already_invited: eb('already_invited', '+', counts.alreadyInvited),
           mail_run_at: lastMailAt,
+          next_line: batch[batch.length - 1]!.line + 1,
         }))
         .where('id', '=', bulkId)
         .execute();
