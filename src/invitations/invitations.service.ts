@@ -331,12 +331,6 @@ export function createInvitationsService(deps: {
           identities: JSON.stringify([{ signInType: 'userPrincipalName', issuer: tenant.initialDomain, issuerAssignedId: existing.user_principal_name }]),
         });
         await trx.updateTable('sessions').set({ revoked_at: now }).where('user_id', '=', user.id).where('revoked_at', 'is', null).execute();
-        await trx
-          .updateTable('invitations')
-          .set({ status: 'Revoked', revoked_at: now })
-          .where('user_id', '=', user.id)
-          .where('status', '=', 'PendingAcceptance')
-          .execute();
         activity = 'Invite external user with reset invitation status';
       } else {
         const existing = await userByEmail(trx, actor.tenantId, emailLower);
@@ -402,8 +396,8 @@ export function createInvitationsService(deps: {
         ? await deps.apps.assignInvitedGuest(trx, actor, user, await deps.apps.resolveForInvite(trx, actor, body.apps), ctx.correlationId, now)
         : [];
 
-      // A re-invitation of someone still pending replaces the earlier link: one valid link per guest.
-      // (A guest created just now has no earlier invitation.)
+      // A re-invitation or a reset replaces any pending link: one valid link per guest. (A guest
+      // created just now has no earlier invitation.)
       if (!created)
         await trx
           .updateTable('invitations')
