@@ -48,6 +48,12 @@ describe('bulk invitations', () => {
       return { line: Number(cells[0]), email: cells[1]!, status: cells[2]!, userId: cells[3]!, redeemUrl: cells[4]!, column: cells[5]!, reason: cells[6]! };
     });
   }
+  const createGroup = async (displayName: string, mailNickname: string) =>
+    (
+      await call(t, admin, { method: 'POST', url: '/v1.0/groups', payload: { displayName, mailEnabled: false, mailNickname, securityEnabled: true } })
+    ).json() as {
+      id: string;
+    };
   const guestByMail = async (mail: string) =>
     (
       await call(t, admin, {
@@ -91,20 +97,8 @@ describe('bulk invitations', () => {
   });
 
   it('reads a plain CSV with names, messages and groups by name or id, and adds every guest to the upload groups', async () => {
-    const g1 = (
-      await call(t, admin, {
-        method: 'POST',
-        url: '/v1.0/groups',
-        payload: { displayName: 'Partners', mailEnabled: false, mailNickname: 'partners', securityEnabled: true },
-      })
-    ).json() as { id: string };
-    const g2 = (
-      await call(t, admin, {
-        method: 'POST',
-        url: '/v1.0/groups',
-        payload: { displayName: 'Course 2026', mailEnabled: false, mailNickname: 'course', securityEnabled: true },
-      })
-    ).json() as { id: string };
+    const g1 = await createGroup('Partners', 'partners');
+    const g2 = await createGroup('Course 2026', 'course');
     const csv = [
       'Email,DisplayName,RedirectUrl,SendEmail,Message,Groups',
       `cas@plain.test,Cas Plain,,false,,partners`,
@@ -163,6 +157,14 @@ describe('bulk invitations', () => {
     expect(failedOnly.map((l) => l.line)).toEqual([5, 6, 7, 8, 9]);
   });
 
+  it('numbers lines as a spreadsheet does when blank lines come before the header and between lines', async () => {
+    const csv = '\r\n\r\nemail,displayName\r\n\r\nbad,x\r\n , \r\nok@lines.test,"two\r\nlines"\r\nbad2,y';
+    const res = await upload(admin, csv, `?validateOnly=true&redirectUrl=${encodeURIComponent(REDIRECT)}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ format: 'plain', total: 3, valid: 1, failed: 2 });
+    expect((res.json() as { errors: { line: number }[] }).errors.map((e) => e.line)).toEqual([5, 8]);
+  });
+
   it('10,000 copies of one line invite one guest and report the rest as duplicates', async () => {
     const csv = 'email\n' + 'same@dupes.test\n'.repeat(10_000);
     const { bulk, results: lines } = await invite(csv, `?redirectUrl=${encodeURIComponent(REDIRECT)}`);
@@ -189,6 +191,44 @@ describe('bulk invitations', () => {
   it('refuses files over the row limit and the size limit', async () => {
     expectGraphError(await upload(admin, 'email\n' + 'x@y.test\n'.repeat(50_001)), 400, 'Request_BadRequest', /more than 50000 lines/);
     expectGraphError(await upload(admin, 'email\n' + `${'x'.repeat(1000)}@y.test\n`.repeat(9000)), 400, 'Request_BadRequest', /larger than the upload limit/);
+  });
+
+  it('a problem found deep in the file, after lines were stored, leaves nothing written', async () => {
+    const count = async (table: 'bulk_invitations' | 'bulk_invitation_rows' | 'jobs') =>
+      Number(
+        (
+          await t.database.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const stored = async () => ({ uploads: await count('bulk_invitations'), lines: await count('bulk_invitation_rows'), jobs: await count('jobs') });
+    const before = await stored();
+    const good = Array.from({ length: 12_000 }, (_, i) => `deep${i}@deep.test`).join('\n');
+    const options = `?redirectUrl=${encodeURIComponent(REDIRECT)}`;
+    // Each is found after more than two chunks of 5,000 lines went into the upload's transaction.
+    expectGraphError(await upload(admin, `email\n${good}\n"unclosed@deep.test\n`, options), 400, 'Request_BadRequest', /not valid CSV/);
+    expectGraphError(await upload(admin, `email\n${good}\n` + 'more@deep.test\n'.repeat(40_000), options), 400, 'Request_BadRequest', /more than 50000 lines/);
+    expect(await stored()).toEqual(before);
+  });
+
+  it('finds groups a file names for the first time thousands of lines in, and refuses a file naming more than 10,000 groups', async () => {
+    const group = await createGroup('Late Group', 'late');
+    const lines = Array.from({ length: 7_000 }, (_, i) => `late${i}@late.test,${i === 6_500 ? 'late group' : i === 6_600 ? 'Missing Group' : ''}`);
+    const { bulk, results: outcomes } = await invite(`email,groups\n${lines.join('\n')}\n`, `?redirectUrl=${encodeURIComponent(REDIRECT)}`);
+    expect(bulk).toMatchObject({ total: 7_000, succeeded: 6_999, failed: 1 });
+    expect(outcomes.find((l) => l.status === 'failed')).toMatchObject({ line: 6_602, column: 'groups', reason: "The group 'Missing Group' was not found." });
+    const members = (await call(t, admin, { method: 'GET', url: `/v1.0/groups/${group.id}/members?$select=mail` })).json().value as { mail: string }[];
+    expect(members.map((m) => m.mail)).toEqual(['late6500@late.test']);
+
+    const tooMany = Array.from({ length: 10_001 }, (_, i) => `many${i}@many.test,group ${i}`).join('\n');
+    expectGraphError(
+      await upload(admin, `email,groups\n${tooMany}\n`, `?redirectUrl=${encodeURIComponent(REDIRECT)}`),
+      400,
+      'Request_BadRequest',
+      /more than 10,000 different groups/,
+    );
   });
 
   it('validateOnly=true previews the counts and the first problems and writes nothing', async () => {

@@ -26,6 +26,7 @@ export const BULK_INVITE_JOB = 'bulk.invite';
 
 type BulkRow = Selectable<BulkInvitationsTable>;
 type LineRow = BulkInvitationRowsTable;
+type ResolvedGroup = { id: string; name: string; allowed: boolean };
 
 export interface BulkSettings {
   bulkMaxRows: number;
@@ -56,6 +57,8 @@ const UPLOAD_CHUNK = 5000;
 const LINES_PER_TRANSACTION = 2000;
 /** PostgreSQL: the directory is analyzed when a job has invited this many lines, and ten and a hundred times as many. */
 const ANALYZE_AFTER = LINES_PER_TRANSACTION;
+/** Different groups one file may name. */
+const MAX_GROUPS = 10_000;
 /** Problems a validation preview lists. */
 const PREVIEW_ERRORS = 20;
 /** The job gives other jobs (mail) a turn after this long. */
@@ -73,6 +76,15 @@ const columnNames: Record<BulkFormat, Record<'email' | 'redirectUrl' | 'sendEmai
   },
   plain: { email: 'email', redirectUrl: 'redirectUrl', sendEmail: 'sendEmail', groups: 'groups', displayName: 'displayName', message: 'message' },
 };
+
+/** The group names or ids of a line's groups cell (separated by semicolons). */
+const groupReferences = (cell: string): string[] =>
+  cell
+    ? cell
+        .split(';')
+        .map((g) => g.trim())
+        .filter(Boolean)
+    : [];
 
 function httpUrl(value: string): string | null {
   try {
@@ -133,13 +145,17 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
     return bulk;
   }
 
-  /** Groups named in the file or the options, by id or display name, with whether the uploader may add members. */
-  async function resolveGroups(actor: Actor, references: Iterable<string>) {
+  /**
+   * Groups named in the file or the options, by id or display name, with whether the uploader may
+   * add members. `executor` is the upload's transaction when there is one (on SQLite a query
+   * outside it would wait for it to end).
+   */
+  async function resolveGroups(executor: Kysely<Database>, actor: Actor, references: Iterable<string>) {
     const wanted = [...new Set([...references].map((r) => r.toLowerCase()))];
-    const resolved = new Map<string, { id: string; name: string; allowed: boolean } | null>();
+    const resolved = new Map<string, ResolvedGroup | null>();
     if (wanted.length === 0) return resolved;
     const ids = wanted.filter(isGuid);
-    const groups = await db
+    const groups = await executor
       .selectFrom('groups')
       .select(['id', 'display_name', 'display_name_lower'])
       .where('tenant_id', '=', actor.tenantId)
@@ -149,9 +165,9 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
     const owned =
       actor.kind === 'user' && !can(actor, 'groups.write')
         ? new Set(
-            (await db.selectFrom('group_memberships').select('group_id').where('user_id', '=', actor.userId).where('relation', '=', 'owner').execute()).map(
-              (r) => r.group_id,
-            ),
+            (
+              await executor.selectFrom('group_memberships').select('group_id').where('user_id', '=', actor.userId).where('relation', '=', 'owner').execute()
+            ).map((r) => r.group_id),
           )
         : null;
     for (const ref of wanted) {
@@ -181,7 +197,8 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       tenant: Tenant;
       defaults: { redirectUrl: string | null };
       seen: Map<string, number>;
-      groups: Map<string, { id: string; name: string; allowed: boolean } | null>;
+      groups: Map<string, ResolvedGroup | null>;
+      lastRedirect: { text: string; url: string | null };
     },
     bulkId: string,
   ): LineRow {
@@ -214,15 +231,14 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       return fail('email', `Invitations to '${domain}' are blocked by your organization's external collaboration settings.`);
     const redirect = line.redirectUrl || context.defaults.redirectUrl;
     if (!redirect) return fail('redirectUrl', 'The redirect URL is missing (and the upload has no default redirect URL).');
-    const redirectUrl = httpUrl(redirect);
+    // Most lines repeat one redirect URL: parsed once.
+    if (redirect !== context.lastRedirect.text) context.lastRedirect = { text: redirect, url: httpUrl(redirect) };
+    const redirectUrl = context.lastRedirect.url;
     if (!redirectUrl) return fail('redirectUrl', `The redirect URL '${redirect}' must be an absolute http or https URL.`);
     const send = line.sendEmail.toLowerCase();
     if (send !== '' && send !== 'true' && send !== 'false') return fail('sendEmail', `'${line.sendEmail}' is not TRUE or FALSE.`);
     const groupIds: string[] = [];
-    for (const ref of line.groups
-      .split(';')
-      .map((g) => g.trim())
-      .filter(Boolean)) {
+    for (const ref of groupReferences(line.groups)) {
       const group = context.groups.get(ref.toLowerCase());
       if (!group) return fail('groups', `The group '${ref}' was not found.`);
       if (!group.allowed) return fail('groups', `You cannot add members to the group '${group.name}'.`);
@@ -231,45 +247,70 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
     return { ...row, redirect_url: redirectUrl, send_email: send === 'false' ? 0 : 1, groups: JSON.stringify([...new Set(groupIds)]) };
   }
 
-  /**
-   * The checks before anything is written: who uploads, the options, and the file as a whole
-   * (first reading), with the groups it names resolved.
-   */
-  async function inspect(ctx: RequestContext, file: { open(): Readable }, options: BulkOptions) {
+  /** The checks before the file is read: who uploads, and the options with their groups. */
+  async function checkUploader(ctx: RequestContext, options: BulkOptions) {
     const actor = ctx.actor;
     requireBulkAccess(actor);
     const tenant = (await findTenant(db, actor.tenantId))!;
     requireMayInvite(tenant, actor);
     const defaults = checkOptions(options);
-    const optionGroups = await resolveGroups(actor, options.groups ?? []);
+    const optionGroups = await resolveGroups(db, actor, options.groups ?? []);
     for (const [ref, group] of optionGroups) {
       if (!group) throw notFound(ref);
       if (!group.allowed) throw forbidden(`You cannot add members to the group '${group.name}'.`);
     }
+    return { actor, tenant, defaults, optionGroups: [...optionGroups.values()].map((g) => g!.id) };
+  }
+
+  /**
+   * Reads the file once and checks its lines, a chunk at a time: the groups a chunk names are
+   * looked up (in `executor`) before its lines are checked, and `onChunk` receives the checked
+   * rows. A problem with the file as a whole is a 400; in an upload it comes out of the
+   * transaction, so nothing is written.
+   */
+  async function checkFile(
+    executor: Kysely<Database>,
+    uploader: { actor: Actor; tenant: Tenant; defaults: { redirectUrl: string | null } },
+    file: { open(): Readable },
+    bulkId: string,
+    onChunk: (rows: LineRow[]) => Promise<void>,
+  ) {
     let format: BulkFormat = 'plain';
+    const context = {
+      tenant: uploader.tenant,
+      defaults: uploader.defaults,
+      seen: new Map<string, number>(),
+      groups: new Map<string, ResolvedGroup | null>(),
+      lastRedirect: { text: '', url: null },
+    };
     let total = 0;
-    const groupReferences = new Set<string>();
+    let failed = 0;
     try {
-      for await (const line of readBulkFile(file.open, settings.bulkMaxRows, (f) => (format = f))) {
-        total++;
-        for (const ref of line.groups.split(';')) if (ref.trim()) groupReferences.add(ref.trim());
-        if (groupReferences.size > 10_000) throw badRequest('The file names more than 10,000 different groups.');
+      for await (const lines of readBulkFile(file.open, { maxRows: settings.bulkMaxRows, batchSize: UPLOAD_CHUNK, onFormat: (f) => (format = f) })) {
+        const named = new Set<string>();
+        for (const line of lines) for (const ref of groupReferences(line.groups)) if (!context.groups.has(ref.toLowerCase())) named.add(ref);
+        if (named.size > 0) {
+          for (const [ref, group] of await resolveGroups(executor, uploader.actor, named)) context.groups.set(ref, group);
+          if (context.groups.size > MAX_GROUPS) throw badRequest(`The file names more than ${MAX_GROUPS.toLocaleString('en')} different groups.`);
+        }
+        const rows = lines.map((line) => validateLine(line, format, context, bulkId));
+        for (const row of rows) if (row.status === 'failed') failed++;
+        total += rows.length;
+        await onChunk(rows);
       }
     } catch (error) {
       throw error instanceof BulkFileError ? badRequest(error.message) : error;
     }
-    const groups = await resolveGroups(actor, groupReferences);
-    return { actor, format, total, optionGroups, context: { tenant, defaults, seen: new Map<string, number>(), groups } };
+    return { format, total, failed };
   }
 
   /**
-   * Stores an upload: every line validated and stored, the upload record and the job that will
-   * invite the lines, all in one transaction, after `inspect` found the file usable. The file is
-   * read a second time to store the lines.
+   * Stores an upload in one transaction: every line checked and stored as the file is read, the
+   * upload record, its audit entry and the job that will invite the lines.
    */
   async function upload(ctx: RequestContext, file: { open(): Readable; name: string }, options: BulkOptions) {
-    const { actor, format, total, optionGroups, context } = await inspect(ctx, file, options);
-    const { defaults } = context;
+    const uploader = await checkUploader(ctx, options);
+    const { actor, defaults } = uploader;
     const now = clock.now().toISOString();
     const bulk: BulkRow = {
       tenant_id: actor.tenantId,
@@ -284,10 +325,10 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       options: JSON.stringify({
         redirectUrl: defaults.redirectUrl,
         language: defaults.language,
-        groups: [...optionGroups.values()].map((g) => g!.id),
+        groups: uploader.optionGroups,
         baseUrl: ctx.baseUrl,
       } satisfies StoredOptions),
-      total,
+      total: 0,
       processed: 0,
       succeeded: 0,
       failed: 0,
@@ -298,22 +339,11 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       completed_at: null,
     };
     await db.transaction().execute(async (trx) => {
-      let failed = 0;
-      let chunk: LineRow[] = [];
       await trx.insertInto('bulk_invitations').values(bulk).execute();
-      for await (const line of readBulkFile(file.open, settings.bulkMaxRows)) {
-        const row = validateLine(line, format, context, bulk.id);
-        if (row.status === 'failed') failed++;
-        chunk.push(row);
-        if (chunk.length === UPLOAD_CHUNK) {
-          await insertMany(trx, 'bulk_invitation_rows', chunk);
-          chunk = [];
-        }
-      }
-      await insertMany(trx, 'bulk_invitation_rows', chunk);
+      const { total, failed } = await checkFile(trx, uploader, file, bulk.id, (rows) => insertMany(trx, 'bulk_invitation_rows', rows));
       // Lines that failed validation have their outcome already.
-      await trx.updateTable('bulk_invitations').set({ failed, processed: failed }).where('id', '=', bulk.id).execute();
-      Object.assign(bulk, { failed, processed: failed });
+      Object.assign(bulk, { total, failed, processed: failed });
+      await trx.updateTable('bulk_invitations').set({ total, failed, processed: failed }).where('id', '=', bulk.id).execute();
       await enqueueJob(trx, { type: BULK_INVITE_JOB, tenantId: actor.tenantId, payload: { bulkId: bulk.id }, runAt: now, maxAttempts: 100 }, now);
       await recordAudit(
         trx,
@@ -341,17 +371,13 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
 
   /** What an upload would do, without writing anything: counts and the first problems (the page's preview). */
   async function validate(ctx: RequestContext, file: { open(): Readable }, options: BulkOptions) {
-    const { format, context } = await inspect(ctx, file, options);
-    let total = 0;
-    let failed = 0;
+    const uploader = await checkUploader(ctx, options);
     const errors: { line: number; email: string; column: string | null; reason: string | null }[] = [];
-    for await (const line of readBulkFile(file.open, settings.bulkMaxRows)) {
-      const row = validateLine(line, format, context, '');
-      total++;
-      if (row.status !== 'failed') continue;
-      failed++;
-      if (errors.length < PREVIEW_ERRORS) errors.push({ line: row.line, email: row.email, column: row.error_column, reason: row.reason });
-    }
+    const { format, total, failed } = await checkFile(db, uploader, file, '', async (rows) => {
+      for (const row of rows)
+        if (row.status === 'failed' && errors.length < PREVIEW_ERRORS)
+          errors.push({ line: row.line, email: row.email, column: row.error_column, reason: row.reason });
+    });
     return { format, total, valid: total - failed, failed, errors };
   }
 
