@@ -9,7 +9,20 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
-import { createPgDatabase, load1, machineFacts, nodeArgs, repoRoot, runCommand, settle, startServer, table, writeSection, type Server } from './harness.js';
+import {
+  createPgDatabase,
+  load1,
+  machineFacts,
+  median,
+  nodeArgs,
+  repoRoot,
+  runCommand,
+  settle,
+  startServer,
+  table,
+  writeSection,
+  type Server,
+} from './harness.js';
 import { buildAdminCenterIfStale } from '../e2e/global-setup.js';
 
 type Engine = 'sqlite' | 'postgres';
@@ -25,11 +38,6 @@ interface Result {
   search: { term: string; ms: number; rows: number }[];
   load: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Waits until the guest table shows rows; returns ms since `since`. */
 async function firstRowsAfter(page: Page, since: number): Promise<number> {

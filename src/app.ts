@@ -48,12 +48,22 @@ import { registerAdminCenter } from './web/admin-center.routes.js';
 export type BulkConfigKeys = 'bulkMaxRows' | 'bulkMaxBytes' | 'mailRatePerSecond';
 
 /** The bulk invitations service for a process (its routes, or its job handler in the worker). */
-export function bulkInvitationsFor(database: DatabaseHandle, clock: Clock, config: Pick<Config, 'secret' | 'inviteTtlDays' | 'mailFrom' | BulkConfigKeys>) {
+export function bulkInvitationsFor(
+  database: DatabaseHandle,
+  clock: Clock,
+  config: Pick<Config, 'secret' | 'inviteTtlDays' | 'mailFrom' | BulkConfigKeys> & { bulkSliceMs?: number },
+) {
   return createBulkInvitationsService({
     db: database.db,
     clock,
     secret: config.secret,
-    settings: { bulkMaxRows: config.bulkMaxRows, mailRatePerSecond: config.mailRatePerSecond, inviteTtlDays: config.inviteTtlDays, mailFrom: config.mailFrom },
+    settings: {
+      bulkMaxRows: config.bulkMaxRows,
+      mailRatePerSecond: config.mailRatePerSecond,
+      inviteTtlDays: config.inviteTtlDays,
+      mailFrom: config.mailFrom,
+      sliceMs: config.bulkSliceMs,
+    },
   });
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MailTransport } from '../src/mail/transport.js';
 import { call, createMember, createTestApp, expectGraphError, MEMBER_PASSWORD, outboxFor, runJobs, type Caller, type TestApp } from './helpers/test-app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,6 +55,17 @@ describe('bulk invitations', () => {
     ).json() as {
       id: string;
     };
+  const auditsOf = async (id: string) =>
+    (
+      await call(t, admin, { method: 'GET', url: `/v1.0/auditLogs/directoryAudits?$filter=${encodeURIComponent(`targetResources/any(t: t/id eq '${id}')`)}` })
+    ).json().value as { activityDisplayName: string; targetResources: { modifiedProperties: { displayName: string; newValue: string }[] }[] }[];
+  /** The counts the "Batch invites processed" audit entry of an upload records. */
+  const processedCounts = async (id: string) =>
+    Object.fromEntries(
+      (await auditsOf(id))
+        .find((a) => a.activityDisplayName === 'Batch invites processed')!
+        .targetResources[0]!.modifiedProperties.map((p) => [p.displayName, p.newValue]),
+    );
   const guestByMail = async (mail: string) =>
     (
       await call(t, admin, {
@@ -172,6 +184,8 @@ describe('bulk invitations', () => {
     expect(lines).toHaveLength(10_000);
     expect(lines.filter((l) => l.reason === 'Duplicate of line 2.')).toHaveLength(9_999);
     expect(await guestByMail('same@dupes.test')).toHaveLength(1);
+    // Five full batches: the job completes with the fifth.
+    expect(await processedCounts(bulk.id)).toEqual({ succeeded: '1', failed: '9999', alreadyInvited: '0' });
   });
 
   it.each([
@@ -218,6 +232,8 @@ describe('bulk invitations', () => {
     const lines = Array.from({ length: 7_000 }, (_, i) => `late${i}@late.test,${i === 6_500 ? 'late group' : i === 6_600 ? 'Missing Group' : ''}`);
     const { bulk, results: outcomes } = await invite(`email,groups\n${lines.join('\n')}\n`, `?redirectUrl=${encodeURIComponent(REDIRECT)}`);
     expect(bulk).toMatchObject({ total: 7_000, succeeded: 6_999, failed: 1 });
+    // Three full batches and a short one: the upload completes with the short one.
+    expect(await processedCounts(bulk.id)).toEqual({ succeeded: '6999', failed: '1', alreadyInvited: '0' });
     expect(outcomes.find((l) => l.status === 'failed')).toMatchObject({ line: 6_602, column: 'groups', reason: "The group 'Missing Group' was not found." });
     const members = (await call(t, admin, { method: 'GET', url: `/v1.0/groups/${group.id}/members?$select=mail` })).json().value as { mail: string }[];
     expect(members.map((m) => m.mail)).toEqual(['late6500@late.test']);
@@ -292,10 +308,38 @@ describe('bulk invitations', () => {
     expect(runAts).toHaveLength(30);
     // 1,000 a second in tests: one millisecond apart.
     for (let i = 1; i < runAts.length; i++) expect(runAts[i]! - runAts[i - 1]!).toBe(1);
-    const audits = (
-      await call(t, admin, { method: 'GET', url: `/v1.0/auditLogs/directoryAudits?$filter=${encodeURIComponent(`targetResources/any(t: t/id eq '${id}')`)}` })
-    ).json().value as { activityDisplayName: string }[];
+    const audits = await auditsOf(id);
     expect(audits.map((a) => a.activityDisplayName).sort()).toEqual(['Batch invites processed', 'Batch invites uploaded']);
+    expect(await processedCounts(id)).toEqual({ succeeded: '30', failed: '0', alreadyInvited: '0' });
+  });
+
+  it('gives other jobs a turn between slices of a long job: an email queued after the upload leaves before the job ends', async () => {
+    const csv = 'email\n' + Array.from({ length: 4_001 }, (_, i) => `turn${i}@turns.test`).join('\n');
+    const { id } = (await upload(admin, csv, `?redirectUrl=${encodeURIComponent(REDIRECT)}`)).json() as Bulk;
+    t.clock.advance(10);
+    const invitation = await call(t, admin, {
+      method: 'POST',
+      url: '/v1.0/invitations',
+      payload: { invitedUserEmailAddress: 'single@turns.test', inviteRedirectUrl: REDIRECT, sendInvitationMessage: true },
+    });
+    expect(invitation.statusCode).toBe(201);
+    // What the upload had done when the single invitation's email was sent.
+    let processedAtSend: number | null = null;
+    const transport: MailTransport = {
+      kind: 'outbox',
+      close: () => {},
+      send: async (mail) => {
+        if (mail.to.includes('single@turns.test'))
+          processedAtSend = (await t.database.db.selectFrom('bulk_invitations').select('processed').where('id', '=', id).executeTakeFirstOrThrow()).processed;
+      },
+    };
+    // A slice of one batch (2,000 lines) here; a second in production. Without slices the job
+    // would invite all 4,001 lines before the worker took the email.
+    await runJobs(t, transport, 0);
+    expect(processedAtSend).toBeGreaterThan(0);
+    expect(processedAtSend).toBeLessThan(4_001);
+    const bulk = (await call(t, admin, { method: 'GET', url: `/v1.0/foyer/bulkInvitations/${id}` })).json() as Bulk;
+    expect(bulk).toMatchObject({ status: 'completed', processed: 4_001, succeeded: 4_001 });
   });
 
   it('cancels: lines not yet invited are reported as not processed', async () => {

@@ -63,8 +63,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
-  // Checkpoint every 64 MiB of log instead of 4 MiB: a checkpoint runs inside the commit that
-  // crosses the threshold, and a page changed many times between two checkpoints is copied once.
+  // A commit checkpoints only past 16,384 pages of log (256 MiB with 16 KiB pages) instead of
+  // 1,000: a checkpoint runs inside the commit that crosses the threshold, and a page changed many
+  // times between two checkpoints is copied once. The background checkpointer, where it runs,
+  // checkpoints long before, outside any commit.
   sqlite.pragma('wal_autocheckpoint = 16384');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const checkpointer = options.backgroundCheckpoints && file !== ':memory:' ? startWalCheckpointer(file) : null;

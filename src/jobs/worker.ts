@@ -89,6 +89,8 @@ export function createWorker(options: WorkerOptions): Worker {
       const now = clock.now();
       const jobs = await claimJobs(db, engine, workerId, now.toISOString(), new Date(now.getTime() + lockMs).toISOString(), options.batchSize ?? 20);
       if (jobs.length === 0) return total;
+      // In the order they fell due (an UPDATE … RETURNING gives its rows in no set order).
+      jobs.sort((a, b) => a.run_at.localeCompare(b.run_at) || a.id.localeCompare(b.id));
       for (const job of jobs) await runOne(job);
       total += jobs.length;
     }

@@ -272,8 +272,11 @@ export function expectGraphError(res: LightMyRequestResponse, status: number, co
   return body.error;
 }
 
-/** Runs every due job once, delivering mail through `transport` (the outbox when omitted). */
-export async function runJobs(t: TestApp, transport?: import('../../src/mail/transport.js').MailTransport): Promise<number> {
+/**
+ * Runs every due job once, delivering mail through `transport` (the outbox when omitted);
+ * `bulkSliceMs` sets how long a bulk invitation job runs before other jobs get a turn.
+ */
+export async function runJobs(t: TestApp, transport?: import('../../src/mail/transport.js').MailTransport, bulkSliceMs?: number): Promise<number> {
   const { createWorker } = await import('../../src/jobs/worker.js');
   const { mailJobHandlers } = await import('../../src/mail/mail-queue.js');
   const { createMailTransport } = await import('../../src/mail/transport.js');
@@ -283,8 +286,13 @@ export async function runJobs(t: TestApp, transport?: import('../../src/mail/tra
     clock: t.clock,
     handlers: {
       ...mailJobHandlers(t.database.db, transport ?? createMailTransport(null), t.clock, invitationMailContent(t.database.db, TEST_SECRET)),
-      ...bulkInvitationsFor(t.database, t.clock, { secret: TEST_SECRET, inviteTtlDays: 30, mailFrom: 'Contoso <no-reply@contoso.test>', ...testBulkConfig })
-        .handlers,
+      ...bulkInvitationsFor(t.database, t.clock, {
+        secret: TEST_SECRET,
+        inviteTtlDays: 30,
+        mailFrom: 'Contoso <no-reply@contoso.test>',
+        ...testBulkConfig,
+        bulkSliceMs,
+      }).handlers,
     },
   });
   return worker.runDue();
