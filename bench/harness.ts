@@ -159,6 +159,30 @@ export async function settle(below: number, maxSeconds: number, log: (m: string)
   return l;
 }
 
+/** Idle and total CPU ticks of the whole machine since boot (/proc/stat). */
+function cpuTicks(): { idle: number; total: number } {
+  const cells = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: idle and iowait are the idle time.
+  return { idle: cells[3]! + (cells[4] ?? 0), total: cells.slice(0, 8).reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * Waits until the machine has been at least `idleShare` idle over a `windowMs` window (up to
+ * `maxSeconds`), and answers the idle share of the last window. The load average moves too
+ * slowly to see what a warm-up leaves running for a second or two: a log checkpoint, code
+ * compiled in the background, a database's autovacuum.
+ */
+export async function quiet(windowMs = 500, idleShare = 0.9, maxSeconds = 30): Promise<number> {
+  const deadline = Date.now() + maxSeconds * 1000;
+  for (;;) {
+    const before = cpuTicks();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const after = cpuTicks();
+    const share = (after.idle - before.idle) / Math.max(1, after.total - before.total);
+    if (share >= idleShare || Date.now() >= deadline) return share;
+  }
+}
+
 /** The facts a reader needs to compare figures: cores, CPU, Node, and (when given) PostgreSQL. */
 export async function machineFacts(pgUrl: string | null): Promise<Record<string, string>> {
   const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
