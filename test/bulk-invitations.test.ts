@@ -245,6 +245,14 @@ describe('bulk invitations', () => {
       'Request_BadRequest',
       /more than 10,000 different groups/,
     );
+    // All on one line: refused before any lookup (a statement with that many names would fail).
+    const oneLine = Array.from({ length: 40_000 }, (_, i) => `g${i}`).join(';');
+    expectGraphError(
+      await upload(admin, `email,groups\none@many.test,"${oneLine}"\n`, `?redirectUrl=${encodeURIComponent(REDIRECT)}`),
+      400,
+      'Request_BadRequest',
+      /more than 10,000 different groups/,
+    );
   });
 
   it('validateOnly=true previews the counts and the first problems and writes nothing', async () => {

@@ -295,10 +295,9 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       for await (const lines of readBulkFile(file.open, { maxRows: settings.bulkMaxRows, batchSize: UPLOAD_CHUNK, onFormat: (f) => (format = f) })) {
         const named = new Set<string>();
         for (const line of lines) for (const ref of groupReferences(line.groups)) if (!context.groups.has(ref.toLowerCase())) named.add(ref);
-        if (named.size > 0) {
-          for (const [ref, group] of await resolveGroups(executor, uploader.actor, named)) context.groups.set(ref, group);
-          if (context.groups.size > MAX_GROUPS) throw badRequest(`The file names more than ${MAX_GROUPS.toLocaleString('en')} different groups.`);
-        }
+        // Counted before the lookup, which would otherwise take any number of names at once.
+        if (context.groups.size + named.size > MAX_GROUPS) throw badRequest(`The file names more than ${MAX_GROUPS.toLocaleString('en')} different groups.`);
+        if (named.size > 0) for (const [ref, group] of await resolveGroups(executor, uploader.actor, named)) context.groups.set(ref, group);
         const rows = lines.map((line) => validateLine(line, format, context, bulkId));
         for (const row of rows) if (row.status === 'failed') failed++;
         total += rows.length;
