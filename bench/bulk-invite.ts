@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import {
   clientToken,
   countRows,
+  invitedRows,
   freshFoyer,
   load1,
   machineFacts,
@@ -157,12 +158,7 @@ export async function run(argv: string[]): Promise<void> {
           await server.stop();
           server = null;
 
-          const counts = await countRows(foyer, {
-            guests: ['users', ['user_type', 'Guest']],
-            invitations: ['invitations'],
-            audit: ['audit_logs', ['activity_display_name', 'Invite external user']],
-            mail: ['mail_messages'],
-          });
+          const counts = await countRows(foyer, invitedRows);
           log(
             `${engine} ${size}: ${seconds.toFixed(1)} s (upload ${uploadSeconds.toFixed(1)} s, first 10,000 lines ${first10k.toFixed(2)} s, last ${last10k.toFixed(2)} s), peak RSS ${rss} MB; ${JSON.stringify(state)} ${JSON.stringify(counts)}`,
           );

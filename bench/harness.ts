@@ -276,6 +276,14 @@ export async function clientToken(serverUrl: string, env: NodeJS.ProcessEnv, per
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
+/** What an invitation commits, as `countRows` counts it: the guest, the invitation, its audit entry and its email. */
+export const invitedRows = {
+  guests: ['users', ['user_type', 'Guest']],
+  invitations: ['invitations'],
+  audit: ['audit_logs', ['activity_display_name', 'Invite external user']],
+  mail: ['mail_messages'],
+} satisfies Record<string, [keyof Database, [string, string]?]>;
+
 /**
  * Rows in a benchmark's database once its server has stopped: for each label, a table and an
  * optional `[column, value]` it must equal. A benchmark claims a figure only for work it finds committed.

@@ -118,6 +118,17 @@ function uploaderOf(bulk: BulkRow): Actor {
       };
 }
 
+/** An audit entry about an upload, its counts (if any) as modified properties. */
+function uploadAudit(bulk: BulkRow, activity: string, operationType: AuditEntry['operationType'], counts: Record<string, number> = {}): AuditEntry {
+  const modifiedProperties = Object.entries(counts).map(([displayName, n]) => ({ displayName, oldValue: null, newValue: String(n) }));
+  return {
+    activity,
+    category: 'UserManagement',
+    operationType,
+    targets: [{ id: bulk.id, displayName: bulk.file_name, type: 'Other', ...(modifiedProperties.length ? { modifiedProperties } : {}) }],
+  };
+}
+
 /** The API shape of an upload: Entra's "Bulk operation results" counts plus Foyer's progress. */
 function toBulkInvitation(b: BulkRow) {
   return {
@@ -350,25 +361,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
       Object.assign(bulk, { total, failed, processed: failed });
       await trx.updateTable('bulk_invitations').set({ total, failed, processed: failed }).where('id', '=', bulk.id).execute();
       await enqueueJob(trx, { type: BULK_INVITE_JOB, tenantId: actor.tenantId, payload: { bulkId: bulk.id }, runAt: now, maxAttempts: 100 }, now);
-      await recordAudit(
-        trx,
-        actor,
-        {
-          activity: 'Batch invites uploaded',
-          category: 'UserManagement',
-          operationType: 'Add',
-          targets: [
-            {
-              id: bulk.id,
-              displayName: bulk.file_name,
-              type: 'Other',
-              modifiedProperties: [{ displayName: 'lines', oldValue: null, newValue: String(total) }],
-            },
-          ],
-        },
-        ctx.correlationId,
-        now,
-      );
+      await recordAudit(trx, actor, uploadAudit(bulk, 'Batch invites uploaded', 'Add', { lines: total }), ctx.correlationId, now);
     });
     signalJobsCommitted();
     return toBulkInvitation(bulk);
@@ -619,29 +612,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
   /** Marks an upload completed and audits its outcome ("Batch invites processed"). */
   async function complete(trx: Kysely<Database>, bulk: BulkRow, totals: { succeeded: number; failed: number; alreadyInvited: number }, now: string) {
     await trx.updateTable('bulk_invitations').set({ status: 'completed', completed_at: now }).where('id', '=', bulk.id).execute();
-    await recordAudit(
-      trx,
-      uploaderOf(bulk),
-      {
-        activity: 'Batch invites processed',
-        category: 'UserManagement',
-        operationType: 'Add',
-        targets: [
-          {
-            id: bulk.id,
-            displayName: bulk.file_name,
-            type: 'Other',
-            modifiedProperties: [
-              { displayName: 'succeeded', oldValue: null, newValue: String(totals.succeeded) },
-              { displayName: 'failed', oldValue: null, newValue: String(totals.failed) },
-              { displayName: 'alreadyInvited', oldValue: null, newValue: String(totals.alreadyInvited) },
-            ],
-          },
-        ],
-      },
-      bulk.correlation_id,
-      now,
-    );
+    await recordAudit(trx, uploaderOf(bulk), uploadAudit(bulk, 'Batch invites processed', 'Add', totals), bulk.correlation_id, now);
   }
 
   /** Replaces the lines' rows with their outcomes (a few statements on both engines). */
@@ -704,18 +675,7 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
           .where('id', '=', bulk.id)
           .where('status', 'in', ['queued', 'running'])
           .execute();
-        await recordAudit(
-          trx,
-          ctx.actor,
-          {
-            activity: 'Batch invites cancelled',
-            category: 'UserManagement',
-            operationType: 'Other',
-            targets: [{ id: bulk.id, displayName: bulk.file_name, type: 'Other' }],
-          },
-          ctx.correlationId,
-          now,
-        );
+        await recordAudit(trx, ctx.actor, uploadAudit(bulk, 'Batch invites cancelled', 'Other'), ctx.correlationId, now);
       });
       return this.get(ctx, id);
     },
