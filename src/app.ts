@@ -147,7 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ctx,
   );
   registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
-  registerOutboxRoutes(app, database.db, config.secret, ctx, invitationMailContent(database.db, config.secret));
+  // Without SMTP_URL mail stays in the outbox; with it, nothing that was delivered is readable through the API.
+  if (!config.smtpUrl) registerOutboxRoutes(app, database.db, config.secret, ctx, invitationMailContent(database.db, config.secret));
   const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
   registerRedemptionRoutes(app, {
     redemption,

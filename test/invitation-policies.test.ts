@@ -10,6 +10,7 @@ import {
   type Caller,
   type TestApp,
 } from './helpers/test-app.js';
+import { applicationPermissions } from '../src/auth/permissions.js';
 import { browser, codeReader, invite, pageSession, pathOf, redeem, tokenOf, type CodeReader } from './helpers/guest-pages.js';
 
 const USER_ADMIN = 'fe930be7-5e62-47db-91af-98c3a49a38b1';
@@ -109,6 +110,44 @@ describe(`who may invite, which domains, how often, and who reads the outbox (${
         const res = await post({ token: await t.clientToken([permission]) }, `by.${permission.toLowerCase()}@fabrikam.test`);
         expect(res.statusCode, permission).toBe(201);
       }
+    });
+  });
+
+  describe('a guest who may invite', () => {
+    beforeAll(() => setAllowInvitesFrom('everyone'));
+    afterAll(() => setAllowInvitesFrom('everyone'));
+    const sponsorsOf = async (userId: string) =>
+      (await t.database.db.selectFrom('user_sponsors').select('sponsor_id').where('user_id', '=', userId).execute()).map((r) => r.sponsor_id);
+
+    it('sees an existing guest as it would see a new one, and does not become its sponsor', async () => {
+      const existing = await invite(t, admin(), 'kept.private@northwind.test', { invitedUserDisplayName: 'Private Name' });
+      const sponsorsBefore = await sponsorsOf(existing.invitedUser.id);
+      const fresh = await post(callers.guest, 'brand.new@northwind.test');
+      const again = await post(callers.guest, 'kept.private@northwind.test');
+      expect(fresh.statusCode).toBe(201);
+      expect(again.statusCode).toBe(201);
+      expect(again.json()).toMatchObject({ invitedUserDisplayName: 'kept.private', invitedUserType: 'Guest', invitedUserSponsors: [] });
+      expect(again.json().invitedUser.userPrincipalName).toBe('kept.private_northwind.test#EXT#@contoso.test');
+      expect(fresh.json()).toMatchObject({ invitedUserDisplayName: 'brand.new', invitedUserType: 'Guest', invitedUserSponsors: [] });
+      expect(Object.keys(again.json()).sort()).toEqual(Object.keys(fresh.json()).sort());
+      expect(JSON.stringify(again.json())).not.toContain('Private Name');
+      expect(await sponsorsOf(existing.invitedUser.id)).toEqual(sponsorsBefore);
+      expect(await sponsorsOf(fresh.json().invitedUser.id)).toEqual([]);
+      // What the directory holds is unchanged.
+      const stored = await call(t, reader, { method: 'GET', url: `/v1.0/users/${existing.invitedUser.id}?$select=displayName` });
+      expect(stored.json().displayName).toBe('Private Name');
+    });
+
+    it('is not told that an address belongs to a member, and cannot name sponsors', async () => {
+      const res = await post(callers.guest, 'piaplain@contoso.test');
+      expectGraphError(res, 400, 'Request_BadRequest', "'piaplain@contoso.test' cannot be invited.");
+      const named = await call(t, callers.guest, {
+        method: 'POST',
+        url: '/v1.0/invitations',
+        payload: { invitedUserEmailAddress: 'sponsored@northwind.test', inviteRedirectUrl: REDIRECT, invitedUserSponsors: [{ id: t.admin.id }] },
+      });
+      expectGraphError(named, 403, 'Authorization_RequestDenied', 'Guests cannot choose sponsors.');
+      expect(await usersWithMail('sponsored@northwind.test')).toEqual([]);
     });
   });
 
@@ -261,16 +300,14 @@ describe(`who may invite, which domains, how often, and who reads the outbox (${
   });
 
   describe('the outbox', () => {
-    it('is open to Global Administrators and Directory.ReadWrite.All clients only', async () => {
-      const allowedCallers: Caller[] = [admin(), { token: await t.clientToken(['Directory.ReadWrite.All']) }];
-      const list = await call(t, allowedCallers[0]!, { method: 'GET', url: '/v1.0/foyer/outbox' });
+    it('is open to signed-in Global Administrators only, never to an application permission', async () => {
+      const list = await call(t, admin(), { method: 'GET', url: '/v1.0/foyer/outbox' });
       expect(list.statusCode).toBe(200);
       const id = list.json().value[0].id as string;
-      for (const caller of allowedCallers) {
-        expect((await call(t, caller, { method: 'GET', url: '/v1.0/foyer/outbox' })).statusCode).toBe(200);
-        expect((await call(t, caller, { method: 'GET', url: `/v1.0/foyer/outbox/${id}` })).statusCode).toBe(200);
-      }
+      expect((await call(t, admin(), { method: 'GET', url: `/v1.0/foyer/outbox/${id}` })).statusCode).toBe(200);
       const refused: [string, Caller][] = [
+        ['Directory.ReadWrite.All client', { token: await t.clientToken(['Directory.ReadWrite.All']) }],
+        ['client with every permission', { token: await t.clientToken([...applicationPermissions]) }],
         ['User Administrator', callers.userAdmin],
         ['Guest Inviter', callers.guestInviter],
         ['member', callers.member],
@@ -285,6 +322,19 @@ describe(`who may invite, which domains, how often, and who reads the outbox (${
         expect((await call(t, caller, { method: 'GET', url: `/v1.0/foyer/outbox/${id}` })).statusCode, who).toBe(403);
       }
       expectGraphError(await call(t, null, { method: 'GET', url: '/v1.0/foyer/outbox' }), 401, 'Authentication_MissingOrMalformed');
+    });
+
+    it('does not exist when mail is delivered over SMTP: what was sent is never readable through the API', async () => {
+      const smtp = await createTestApp({ smtpUrl: 'smtp://127.0.0.1:2525' });
+      try {
+        const ga = { session: await smtp.signIn(smtp.admin.userPrincipalName, smtp.admin.password) };
+        await invite(smtp, ga, 'delivered@fabrikam.test', { sendInvitationMessage: true });
+        const mail = await smtp.database.db.selectFrom('mail_messages').select('id').executeTakeFirstOrThrow();
+        expectGraphError(await call(smtp, ga, { method: 'GET', url: '/v1.0/foyer/outbox' }), 404, 'Request_ResourceNotFound');
+        expectGraphError(await call(smtp, ga, { method: 'GET', url: `/v1.0/foyer/outbox/${mail.id}` }), 404, 'Request_ResourceNotFound');
+      } finally {
+        await smtp.close();
+      }
     });
   });
 });

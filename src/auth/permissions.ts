@@ -92,6 +92,10 @@ export type Action =
   | 'users.read'
   | 'users.export'
   | 'users.write'
+  /** Set another user's password (which targets: src/auth/act-on-whom.ts). */
+  | 'users.resetPassword'
+  /** Reset an external user's redemption (which targets: src/auth/act-on-whom.ts). */
+  | 'users.resetRedemption'
   | 'users.invite'
   | 'groups.read'
   | 'groups.write'
@@ -119,6 +123,8 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   'users.export': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   'users.write': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'users.resetPassword': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'users.resetRedemption': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
   'users.invite': ['User.Invite.All', 'User.ReadWrite.All', 'Directory.ReadWrite.All'],
   'groups.read': ['Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
   'groups.write': ['Group.ReadWrite.All', 'Directory.ReadWrite.All'],
@@ -165,6 +171,9 @@ const roleGrants: Record<Action, (string | 'member')[]> = {
   // A file of every guest's address leaves the directory: administrators only, not every member.
   'users.export': [GA, UA, HA],
   'users.write': [GA, UA],
+  // Entra: Helpdesk Administrators reset passwords and redemption (of non-administrators), nothing else.
+  'users.resetPassword': [GA, UA, HA],
+  'users.resetRedemption': [GA, UA, HA],
   'users.invite': [GA, UA, GI],
   'groups.read': ['member'],
   'groups.write': [GA, UA],

@@ -7,7 +7,8 @@ import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { parseListQuery } from '../graph/odata-query.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, systemActor } from '../audit/audit.service.js';
-import { can, globalAdministratorRoleId, hasRole, requireAccess, type Actor } from '../auth/permissions.js';
+import { can, requireAccess, type Actor } from '../auth/permissions.js';
+import { requireMayActOn } from '../auth/act-on-whom.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isGuid } from '../ids.js';
 import { userEntity } from './users.entity.js';
@@ -31,18 +32,6 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
   const requireSomeAccess = (actor: Actor, actions: ['users.read', 'groups.read'] | ['users.write', 'groups.write']) => {
     if (!actions.some((a) => can(actor, a))) throw forbidden();
   };
-
-  /** Restoring or purging a Global Administrator is changing one: only another Global Administrator may (see users.service). */
-  async function requireMayChange(actor: Actor, item: NonNullable<Awaited<ReturnType<typeof findDeleted>>>): Promise<void> {
-    if (item.kind !== 'user' || hasRole(actor, globalAdministratorRoleId)) return;
-    const isGlobalAdmin = await db
-      .selectFrom('role_assignments')
-      .select('user_id')
-      .where('user_id', '=', item.row.id)
-      .where('role_template_id', '=', globalAdministratorRoleId)
-      .executeTakeFirst();
-    if (isGlobalAdmin) throw forbidden('Insufficient privileges to complete the operation: only a Global Administrator can change a Global Administrator.');
-  }
 
   async function findDeleted(tenantId: string, id: string): Promise<{ kind: 'user'; row: UserRow } | { kind: 'group'; row: GroupRow } | null> {
     if (!isGuid(id)) return null;
@@ -116,10 +105,10 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
       const item = await findDeleted(ctx.actor.tenantId, id);
       if (!item) throw notFound(id);
       requireWrite(ctx.actor, item.kind);
-      await requireMayChange(ctx.actor, item);
       const now = clock.now().toISOString();
       try {
         await db.transaction().execute(async (trx) => {
+          if (item.kind === 'user') await requireMayActOn(trx, ctx.actor, ['restore'], item.row.id);
           await trx
             .updateTable(item.kind === 'user' ? 'users' : 'groups')
             .set({ deleted_at: null })
@@ -162,8 +151,10 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
       const item = await findDeleted(ctx.actor.tenantId, id);
       if (!item) throw notFound(id);
       requireWrite(ctx.actor, item.kind);
-      await requireMayChange(ctx.actor, item);
-      await db.transaction().execute((trx) => hardDelete(trx, ctx.actor, item.kind, item.row, ctx.correlationId, clock.now().toISOString()));
+      await db.transaction().execute(async (trx) => {
+        if (item.kind === 'user') await requireMayActOn(trx, ctx.actor, ['purge'], item.row.id);
+        await hardDelete(trx, ctx.actor, item.kind, item.row, ctx.correlationId, clock.now().toISOString());
+      });
     },
 
     /** The scheduled purge: every object deleted more than RETENTION_DAYS ago, in batches. Idempotent. */

@@ -7,7 +7,8 @@ import { badRequest, notFound, forbidden } from '../graph/errors.js';
 import { parseListQuery, parseSelect, compileFilter, type ODataQuery } from '../graph/odata-query.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, diffProperties } from '../audit/audit.service.js';
-import { guestAccessLevels, globalAdministratorRoleId, hasRole, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
+import { guestAccessLevels, globalAdministratorRoleId, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
+import { requireMayActOn, type SensitiveAction } from '../auth/act-on-whom.js';
 import { hashPassword } from '../auth/secrets.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isGuid } from '../ids.js';
@@ -33,6 +34,23 @@ const upnPattern = /^[A-Za-z0-9'._!#^~-]+@[A-Za-z0-9.-]+$/;
 function checkPassword(password: string): void {
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
   if (password.length < 8 || classes < 3) throw weakPassword();
+}
+
+/** Properties whose change is a sensitive action of its own; every other property is an `update`. */
+const sensitiveProperties: Partial<Record<keyof UserUpdateBody, SensitiveAction>> = {
+  passwordProfile: 'password',
+  accountEnabled: 'block',
+  userPrincipalName: 'signInNames',
+  mail: 'signInNames',
+  otherMails: 'signInNames',
+  identities: 'signInNames',
+  businessPhones: 'signInNames',
+  mobilePhone: 'signInNames',
+};
+
+/** The sensitive actions a PATCH body takes (src/auth/act-on-whom.ts decides on whom). */
+function actionsOf(body: UserUpdateBody): SensitiveAction[] {
+  return [...new Set(Object.keys(body).map((k) => sensitiveProperties[k as keyof UserUpdateBody] ?? 'update'))];
 }
 
 /** `/users/{key}` takes an id (GUID) or a userPrincipalName (with `#` sent as %23). */
@@ -86,24 +104,6 @@ export function createUsersService(deps: UsersDeps) {
       return;
     }
     requireAccess(actor, 'users.read');
-  }
-
-  /**
-   * User Administrators manage users but not Global Administrators (Graph's privileged-user rule).
-   * API clients neither: one that could reset an administrator's password could sign in as them and
-   * gain what apps are never given (role assignment), so only a Global Administrator changes another.
-   */
-  async function requireWriteAccess(actor: Actor, target: UserRow | null): Promise<void> {
-    requireAccess(actor, 'users.write');
-    if (!target || hasRole(actor, globalAdministratorRoleId)) return;
-    const targetIsGlobalAdmin = await db
-      .selectFrom('role_assignments')
-      .select('user_id')
-      .where('user_id', '=', target.id)
-      .where('role_template_id', '=', globalAdministratorRoleId)
-      .executeTakeFirst();
-    if (targetIsGlobalAdmin)
-      throw forbidden('Insufficient privileges to complete the operation: only a Global Administrator can change a Global Administrator.');
   }
 
   /**
@@ -275,7 +275,7 @@ export function createUsersService(deps: UsersDeps) {
     },
 
     async create(ctx: RequestContext, body: UserCreateBody) {
-      await requireWriteAccess(ctx.actor, null);
+      requireAccess(ctx.actor, 'users.write');
       const tenantId = ctx.actor.tenantId;
       await validateUpn(tenantId, body.userPrincipalName);
       validateEmails(body);
@@ -340,10 +340,10 @@ export function createUsersService(deps: UsersDeps) {
     },
 
     async update(ctx: RequestContext, key: string, body: UserUpdateBody): Promise<void> {
-      requireAccess(ctx.actor, 'users.write');
+      const actions = actionsOf(body);
+      for (const action of actions) requireAccess(ctx.actor, action === 'password' ? 'users.resetPassword' : 'users.write');
       const before = await findUser(db, ctx.actor.tenantId, userKey(key));
       if (!before) throw notFound(key);
-      await requireWriteAccess(ctx.actor, before);
       if (body.userPrincipalName !== undefined) await validateUpn(ctx.actor.tenantId, body.userPrincipalName);
       validateEmails(body);
       if (body.passwordProfile) checkPassword(body.passwordProfile.password);
@@ -382,6 +382,8 @@ export function createUsersService(deps: UsersDeps) {
       const beforeGraph = toGraphUser(before, Object.keys(audited));
       try {
         await db.transaction().execute(async (trx) => {
+          // Inside the transaction, so the target's roles are read as the change commits.
+          await requireMayActOn(trx, ctx.actor, actions, before.id);
           if (body.accountEnabled === false && (await isLastActiveGlobalAdmin(trx, ctx.actor.tenantId, before.id)))
             throw badRequest('The last enabled Global Administrator of the organization cannot be disabled.');
           await updateUser(trx, before, changes);
@@ -422,9 +424,9 @@ export function createUsersService(deps: UsersDeps) {
       requireAccess(ctx.actor, 'users.write');
       const row = await findUser(db, ctx.actor.tenantId, userKey(key));
       if (!row) throw notFound(key);
-      await requireWriteAccess(ctx.actor, row);
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
+        await requireMayActOn(trx, ctx.actor, ['delete'], row.id);
         if (await isLastActiveGlobalAdmin(trx, ctx.actor.tenantId, row.id))
           throw badRequest('The last Global Administrator of the organization cannot be deleted.');
         await trx.updateTable('users').set({ deleted_at: now }).where('id', '=', row.id).where('deleted_at', 'is', null).execute();

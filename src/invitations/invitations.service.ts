@@ -9,7 +9,8 @@ import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { compileFilter, parseListQuery } from '../graph/odata-query.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit } from '../audit/audit.service.js';
-import { can, directoryRoles, hasRole, isGuest, type Actor } from '../auth/permissions.js';
+import { can, isGuest, type Actor } from '../auth/permissions.js';
+import { requireMayActOn } from '../auth/act-on-whom.js';
 import { hashToken } from '../auth/secrets.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { insertMany } from '../db/bulk-insert.js';
@@ -219,8 +220,16 @@ export function createInvitationsService(deps: {
     await queueMail(trx, invitationMessage({ baseUrl: ctx.baseUrl, invitation: inv, user, mailFrom: settings.mailFrom }), now);
   }
 
-  /** Sponsors: up to five users or groups; by default the person who invites. */
+  /**
+   * Sponsors: up to five users or groups; by default the member who invites. A guest who may
+   * invite is never a sponsor and names none: sponsors answer for a guest inside the
+   * organization, and naming one would tell the guest which ids exist.
+   */
   async function resolveSponsors(trx: Kysely<Database>, actor: Actor, refs: { id: string }[] | undefined) {
+    if (actor.kind === 'user' && actor.userType === 'Guest') {
+      if (refs?.length) throw forbidden('Guests cannot choose sponsors.');
+      return [];
+    }
     if (!refs || refs.length === 0) return actor.kind === 'user' ? [{ id: actor.userId, type: 'user' as const }] : [];
     const out: { id: string; type: 'user' | 'group' }[] = [];
     for (const r of refs) {
@@ -266,6 +275,13 @@ export function createInvitationsService(deps: {
       .union(trx.selectFrom('user_other_mails').select('user_id as id').where('tenant_id', '=', tenantId).where('address_lower', '=', emailLower));
     const rows = await trx.selectFrom('users as u').selectAll('u').where('u.id', 'in', ids).where('u.deleted_at', 'is', null).execute();
     return rows.sort((a, b) => a.created_at.localeCompare(b.created_at))[0];
+  }
+
+  /** The user as an invitation that created it would show it: the name and sign-in name come from what the inviter sent. */
+  function asNewGuest(user: UserRow, body: FoyerInvitationBody, emailLower: string, domain: string): UserRow {
+    const email = body.invitedUserEmailAddress.trim();
+    const displayName = body.invitedUserDisplayName?.trim() || email.split('@')[0]!;
+    return { ...user, display_name: displayName, user_type: 'Guest', user_principal_name: guestUpn(emailLower, domain).userPrincipalName };
   }
 
   async function inviteOnce(ctx: RequestContext, body: FoyerInvitationBody, source: InvitationSource) {
@@ -314,10 +330,13 @@ export function createInvitationsService(deps: {
       if (body.resetRedemption) {
         // Reset: the same user (id, groups, apps) redeems again with the address given.
         if (!body.invitedUser?.id || !isGuid(body.invitedUser.id)) throw badRequest('resetRedemption needs invitedUser with the id of the user to reset.');
-        if (!can(actor, 'users.write') && !hasRole(actor, directoryRoles.helpdeskAdministrator.id))
-          throw forbidden('Only administrators can reset redemption.');
+        if (!can(actor, 'users.resetRedemption')) throw forbidden('Only administrators can reset redemption.');
         const [existing] = await findLiveUsers(trx, actor.tenantId, [body.invitedUser.id.toLowerCase()]);
         if (!existing) throw notFound(body.invitedUser.id);
+        await requireMayActOn(trx, actor, ['redemption'], existing.id);
+        // Redemption is how external users sign in; a member's sign-in is not reset this way.
+        if (existing.user_type !== 'Guest' && existing.creation_type !== 'Invitation')
+          throw badRequest(`Redemption can be reset only for external users; '${body.invitedUser.id}' is a member of this organization.`);
         const addresses = [existing.mail_lower, ...(JSON.parse(existing.other_mails) as string[]).map((m) => m.toLowerCase())];
         if (!addresses.includes(emailLower))
           throw badRequest(
@@ -335,7 +354,10 @@ export function createInvitationsService(deps: {
       } else {
         const existing = await userByEmail(trx, actor.tenantId, emailLower);
         if (existing && existing.user_type === 'Member' && existing.creation_type !== 'Invitation')
-          throw badRequest(`'${email}' already belongs to a member of this organization; members cannot be invited.`);
+          // A guest is not told whose address it is: it may not be allowed to read that user.
+          throw badRequest(
+            isGuest(actor) ? `'${email}' cannot be invited.` : `'${email}' already belongs to a member of this organization; members cannot be invited.`,
+          );
         if (existing) {
           user = existing;
         } else {
@@ -445,7 +467,10 @@ export function createInvitationsService(deps: {
         now,
       );
       if (send) await queueInvitationMail(trx, ctx, invitation, user, now);
-      return { invitation, user, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups, apps };
+      // A guest who invites sees the invited user as a new guest would be, whether or not the
+      // address already had one: what else is stored about that user is for those who may read it.
+      const shown = isGuest(actor) && !created ? asNewGuest(user, body, emailLower, tenant.initialDomain) : user;
+      return { invitation, user: shown, token, sponsors: sponsors.map((s) => ({ id: s.id })), groups, apps };
     });
   }
 

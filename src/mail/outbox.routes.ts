@@ -26,12 +26,16 @@ const outboxEntity: EntityDefinition = {
   advancedQueryGating: false,
 };
 
-/** Mail may hold redeem links and codes: Global Administrators and Directory.ReadWrite.All clients only. */
+/**
+ * The outbox is a development mail catcher: its messages hold one-time codes and redeem links,
+ * which sign in as their recipient. Only a signed-in Global Administrator reads it; no
+ * application permission does, or a client could sign in as anyone it can send a code to.
+ */
 function requireOutboxAccess(actor: Actor) {
-  const ok = actor.kind === 'app' ? actor.permissions.has('Directory.ReadWrite.All') : hasRole(actor, directoryRoles.globalAdministrator.id);
-  if (!ok) throw forbidden();
+  if (!hasRole(actor, directoryRoles.globalAdministrator.id)) throw forbidden('The outbox is readable only by a signed-in Global Administrator.');
 }
 
+/** The outbox API; registered only while no SMTP_URL is set (real deliveries are never readable through the API). */
 export function registerOutboxRoutes(
   app: FastifyInstance,
   db: Kysely<Database>,
