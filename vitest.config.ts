@@ -7,5 +7,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits one second by default; a browser page on a busy machine can take longer to settle.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
