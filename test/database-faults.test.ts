@@ -8,6 +8,7 @@ import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/db/da
 import { bootstrapOrganization } from '../src/tenancy/bootstrap.js';
 import { createAuthService } from '../src/auth/auth.service.js';
 import { systemClock } from '../src/clock.js';
+import { isDatabaseUnavailable } from '../src/db/errors.js';
 import { processStorage, testEngine } from './helpers/test-app.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
@@ -305,4 +306,27 @@ describe.skipIf(testEngine !== 'postgres')('PostgreSQL faults: processes survive
     expect([Number(bulk.n), Number(bulk.distinct)]).toEqual([BULK_LINES, BULK_LINES]);
     expectAlive();
   }, 90_000);
+});
+
+describe('isDatabaseUnavailable', () => {
+  it('recognises a refused connection, and no error of the query itself', async () => {
+    const closed = await startTcpProxy('postgres://postgres@127.0.0.1:1/none');
+    closed.cut();
+    const refused = await new pg.Client({ connectionString: closed.url }).connect().catch((error: unknown) => error);
+    expect(isDatabaseUnavailable(refused)).toBe(true);
+    expect(isDatabaseUnavailable(new Error('Cannot read properties of undefined'))).toBe(false);
+    expect(isDatabaseUnavailable(Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(false);
+  });
+
+  it.skipIf(testEngine !== 'postgres')('recognises a pool that had no connection free in time, and not a failed statement', async () => {
+    const pool = new pg.Pool({ connectionString: process.env.FOYER_TEST_DATABASE_URL, max: 1, connectionTimeoutMillis: 50 });
+    const held = await pool.connect();
+    try {
+      expect(isDatabaseUnavailable(await pool.query('select 1').catch((error: unknown) => error))).toBe(true);
+      expect(isDatabaseUnavailable(await held.query('select nonsense from nowhere').catch((error: unknown) => error))).toBe(false);
+    } finally {
+      held.release();
+      await pool.end();
+    }
+  });
 });

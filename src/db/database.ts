@@ -37,8 +37,6 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** PostgreSQL: how long a query waits for a connection (a new one, or a free one of the pool) before it fails (default 5 s). */
   connectTimeoutMs?: number;
-  /** PostgreSQL: told when an idle pooled connection is lost (the pool opens a new one when next needed); default: one line on stderr. */
-  onConnectionLost?: (error: Error) => void;
   /** SQLite: checkpoint the write-ahead log from a background thread (long-running servers). */
   backgroundCheckpoints?: boolean;
 }
@@ -63,8 +61,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     // client for one in use. Unheard, either ends the process. The pool has already dropped an idle
     // one; a query on one in use fails on its own (and is answered 503), and the pool drops that
     // connection when it comes back.
-    const onLost = options.onConnectionLost ?? ((error: Error) => console.error(`PostgreSQL connection lost: ${error.message}`));
-    pool.on('error', onLost);
+    pool.on('error', (error) => console.error(`PostgreSQL connection lost (a new one is opened when needed): ${error.message}`));
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
