@@ -179,7 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await sql`select 1`.execute(database.db);
       return { status: 'ok', database: database.engine };
     } catch (error) {
-      if (isDatabaseUnavailable(error)) req.log.warn({ err: error }, 'not ready: database unavailable');
+      if (isDatabaseUnavailable(error)) req.log.warn({ databaseError: (error as Error).message }, 'not ready: database unavailable');
       else req.log.error({ err: error }, 'not ready: database check failed');
       return reply.status(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).send({ status: 'unavailable', database: database.engine });
     }

@@ -47,7 +47,8 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (isDatabaseUnavailable(error)) {
-    request.log.warn({ err: error }, 'database unavailable');
+    // One line per request, without a stack: during an outage every request logs it.
+    request.log.warn({ databaseError: error.message, code: (error as { code?: unknown }).code }, 'database unavailable; answered 503');
     const unavailable = serviceUnavailable();
     error = unavailable;
     // The token endpoint answers in OAuth's shape, as Entra's does when it cannot issue tokens.

@@ -52,7 +52,7 @@ export function retryDelayMs(attempt: number, capMs = 3_600_000): number {
 }
 
 /** Longest wait between two polls while the database cannot be reached, so the worker resumes soon after it can. */
-const MAX_POLL_BACKOFF_MS = 10_000;
+const MAX_POLL_BACKOFF_MS = 5_000;
 
 export interface Worker {
   /** Runs every job that is due now, then returns how many ran (tests and `drain` use it). */
@@ -166,7 +166,7 @@ export function createWorker(options: WorkerOptions): Worker {
         running = null;
         const again = wokenWhileRunning;
         wokenWhileRunning = false;
-        // While the database cannot be reached, polls back off (up to 10 s) instead of failing every second.
+        // While the database cannot be reached, polls back off (up to 5 s) instead of failing every second.
         const delay = failedPolls > 0 ? Math.max(pollMs, retryDelayMs(failedPolls - 1, MAX_POLL_BACKOFF_MS)) : again ? 0 : pollMs;
         if (!stopped) timer = setTimeout(tick, delay);
       });
