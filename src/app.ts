@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
+import { isDatabaseUnavailable } from './db/errors.js';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './graph/errors.js';
 import type { Clock } from './clock.js';
 import { createAuthService } from './auth/auth.service.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
@@ -171,12 +173,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOidcRoutes(app, { oidc, auth, redemption, db: database.db, tenantId: deps.tenantId, baseUrl: config.baseUrl, secureCookies });
 
   app.get('/healthz', { config: { anonymous: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { config: { anonymous: true }, schema: { hide: true } }, async (_req, reply) => {
+  // Ready while the database answers; a load balancer stops sending requests while it does not, and
+  // resumes by itself (the pool opens new connections once PostgreSQL is back).
+  app.get('/readyz', { config: { anonymous: true }, schema: { hide: true } }, async (req, reply) => {
     try {
       await sql`select 1`.execute(database.db);
       return { status: 'ok', database: database.engine };
-    } catch {
-      return reply.status(503).send({ status: 'unavailable', database: database.engine });
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) req.log.warn({ databaseError: (error as Error).message }, 'not ready: database unavailable');
+      else req.log.error({ err: error }, 'not ready: database check failed');
+      return reply.status(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).send({ status: 'unavailable', database: database.engine });
     }
   });
   // Without SMTP_URL mail stays in the outbox, and the admin center shows its page.

@@ -35,6 +35,10 @@ export interface Config {
   jobLockSeconds: number;
   /** Largest file one upload to a team or site library may be, in bytes. */
   uploadMaxBytes: number;
+  /** PostgreSQL: most connections one process opens. */
+  dbPoolSize: number;
+  /** PostgreSQL: how long a query waits for a connection before it is answered 503. */
+  dbConnectTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mailRatePerSecond = wholeNumber('FOYER_MAIL_RATE', 20, 1);
   const jobLockSeconds = wholeNumber('FOYER_JOB_LOCK_SECONDS', 60, 1);
   const uploadMaxBytes = wholeNumber('FOYER_UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024);
+  const dbPoolSize = wholeNumber('FOYER_DB_POOL_SIZE', 10, 1);
+  const dbConnectTimeoutSeconds = wholeNumber('FOYER_DB_CONNECT_TIMEOUT_SECONDS', 5, 1);
 
   if (problems.length) throw new ConfigError(problems);
   if (!secret) secret = readOrCreateSecret(dataDir);
@@ -136,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailRatePerSecond,
     jobLockSeconds,
     uploadMaxBytes,
+    dbPoolSize,
+    dbConnectTimeoutSeconds,
   });
 }
 

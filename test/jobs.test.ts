@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { migrateToLatest } from '../src/db/database.js';
+import { isDatabaseUnavailable } from '../src/db/errors.js';
 import { enqueueJob } from '../src/jobs/jobs.repository.js';
 import { createWorker, type JobHandler } from '../src/jobs/worker.js';
 import { signalJobsCommitted } from '../src/jobs/job-signals.js';
 import { scheduleRecurringJobs, PURGE_DELETED_JOB, directoryJobHandlers } from '../src/jobs/directory-jobs.js';
 import { createDeletedItemsService } from '../src/directory/deleted-items.service.js';
 import { openTestDatabase, testClock, testEngine, createTestApp, call, createGuest } from './helpers/test-app.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
 
 type Handle = Awaited<ReturnType<typeof openTestDatabase>>;
 
@@ -157,6 +160,55 @@ describe(`durable jobs (${testEngine})`, () => {
     expect([...runs.values()].every((c) => c === 1)).toBe(true);
   });
 
+  // SQLite is a file inside the process, with no connection to lose.
+  it.skipIf(testEngine !== 'postgres')(
+    'when the database goes away in the middle of a poll, its claims are handed back once it answers: the interrupted job later, the others at once',
+    async () => {
+      const proxy = await startTcpProxy(process.env.FOYER_TEST_DATABASE_URL!);
+      const viaProxy = await openTestDatabaseSameSchema(h, proxy.url);
+      try {
+        for (const n of [1, 2, 3]) {
+          const runAt = new Date(clock.now().getTime() - (4 - n) * 1000).toISOString();
+          await enqueueJob(h.db, { type: 'step', payload: { n }, runAt }, runAt);
+        }
+        const runs: { n: number; attempt: number }[] = [];
+        const w = worker(
+          {
+            step: async (j) => {
+              runs.push({ n: (j.payload as { n: number }).n, attempt: j.attempt });
+              // The first job loses the database in the middle of its work; so does the worker.
+              if (runs.length === 1) {
+                proxy.cut();
+                await sql`select 1`.execute(viaProxy.db);
+              }
+            },
+          },
+          viaProxy.db,
+        );
+        expect(isDatabaseUnavailable(await w.runDue().catch((error: unknown) => error))).toBe(true);
+        await proxy.restore();
+        // Not after their locks expire (five minutes here): at the next poll.
+        expect(await w.runDue()).toBe(2);
+        expect(runs).toEqual([
+          { n: 1, attempt: 1 },
+          { n: 2, attempt: 1 },
+          { n: 3, attempt: 1 },
+        ]);
+        const rows = await h.db.selectFrom('jobs').selectAll().orderBy('run_at').execute();
+        expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+          ['done', 1],
+          ['done', 1],
+          ['queued', 1],
+        ]);
+        expect(rows[2]!.last_error).toMatch(/^Interrupted: the database could not be reached/);
+        expect(rows[2]!.run_at > clock.now().toISOString()).toBe(true);
+      } finally {
+        proxy.close();
+        await viaProxy.close();
+      }
+    },
+  );
+
   it('a recurring job exists once however many processes schedule it', async () => {
     await Promise.all([1, 2, 3, 4].map(() => scheduleRecurringJobs(h.db, clock)));
     const rows = await h.db.selectFrom('jobs').selectAll().where('type', '=', PURGE_DELETED_JOB).execute();
@@ -165,10 +217,10 @@ describe(`durable jobs (${testEngine})`, () => {
 });
 
 /** A second pool on the same PostgreSQL schema, standing in for another server process. */
-async function openTestDatabaseSameSchema(h: Awaited<ReturnType<typeof openTestDatabase>>) {
+async function openTestDatabaseSameSchema(h: Awaited<ReturnType<typeof openTestDatabase>>, databaseUrl = process.env.FOYER_TEST_DATABASE_URL!) {
   const { openDatabase } = await import('../src/db/database.js');
   const schema = (await h.db.selectNoFrom((eb) => eb.fn<string>('current_schema', []).as('s')).executeTakeFirstOrThrow()).s;
-  return openDatabase({ databaseUrl: process.env.FOYER_TEST_DATABASE_URL!, dataDir: '', pgSchema: schema, poolSize: 3 });
+  return openDatabase({ databaseUrl, dataDir: '', pgSchema: schema, poolSize: 3 });
 }
 
 describe(`scheduled purge of deleted items (${testEngine})`, () => {

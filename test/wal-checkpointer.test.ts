@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.js';
+import { startWalCheckpointer } from '../src/db/wal-checkpointer.js';
 import { testEngine } from './helpers/test-app.js';
 
 // In WAL mode SQLite writes the database file only when it checkpoints; commits go to the log.
@@ -34,6 +35,11 @@ describe.skipIf(testEngine !== 'sqlite')('background WAL checkpoints', () => {
     const on = await writeAndWait(true);
     expect(on.rows).toBe(2000);
     expect(on.after - on.before).toBeGreaterThan(1_500_000);
+  });
+
+  test('a checkpointer that cannot open its file stops alone and reports why, instead of ending the process', async () => {
+    const error = await new Promise<Error>((resolve) => startWalCheckpointer(path.join(dir, 'missing', 'foyer.db'), { onError: resolve }));
+    expect(error.message).toMatch(/directory does not exist/);
   });
 
   test('without the background thread the file stays as it was until a checkpoint is due', async () => {

@@ -12,6 +12,8 @@ import { pageLanguage, renderPage } from '../web/page.js';
 import { pageStrings } from '../web/strings.js';
 import { assignedRoleIds, DEFAULT_ACCESS_ROLE_ID, findApplicationByAppId, findServicePrincipalByAppId } from './apps.repository.js';
 import { createOidcAdapter } from './oidc-adapter.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { serviceUnavailable, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../graph/errors.js';
 import { createSigningKeys, type SigningKeys } from './signing-keys.js';
 
 /** Where the provider's endpoints live; discovery is at the issuer's `/.well-known/openid-configuration`. */
@@ -189,6 +191,22 @@ export function createOidc(deps: OidcDeps) {
     clientProto.compareClientSecret = async function compare(this: { clientId: string }, actual: string) {
       return secretMatches(this.clientId, actual);
     };
+    // oidc-provider answers an error it does not know as a 500 `server_error`. A database that cannot
+    // be reached is `temporarily_unavailable` instead (503, with Retry-After), which a relying party retries.
+    const unreachable = new WeakSet<object>();
+    provider.on('server_error', (ctx: object, error: unknown) => {
+      if (isDatabaseUnavailable(error)) unreachable.add(ctx);
+    });
+    provider.use(async (ctx, next) => {
+      await next();
+      if (!unreachable.has(ctx)) return;
+      const out = { error: 'temporarily_unavailable', error_description: serviceUnavailable().message };
+      const rendered = typeof ctx.body === 'string';
+      ctx.status = 503;
+      ctx.set('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      if (rendered) await renderError(ctx as unknown as KoaContextWithOIDC, out);
+      else ctx.body = out;
+    });
     // Signing out of an application (RP-initiated logout) ends the Foyer session of the browser too.
     provider.use(async (ctx, next) => {
       await next();

@@ -5,6 +5,7 @@ import type { AuthService } from '../auth/auth.service.js';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../auth/auth.service.js';
 import type { RedemptionService } from '../invitations/redemption.service.js';
 import { GraphError } from '../graph/errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { html, type SafeHtml } from '../mail/html.js';
 import type { Language } from '../mail/templates.js';
 import { pageLanguage, renderPage } from '../web/page.js';
@@ -71,7 +72,9 @@ export async function registerOidcRoutes(
       if (details.uid !== (req.params as { uid: string }).uid) return null;
       const client = await provider.Client.find(String(details.params.client_id));
       return { provider, details, appName: client?.clientName ?? String(details.params.client_id) };
-    } catch {
+    } catch (error) {
+      // An interaction that cannot be read now has not expired: the database is answered 503.
+      if (isDatabaseUnavailable(error)) throw error;
       return null;
     }
   }

@@ -13,7 +13,8 @@ export const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** OAuth 2.0 error, answered in RFC 6749's shape (not Graph's): token endpoints speak OAuth. */
 export class OAuthError extends Error {
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope',
+    readonly error:
+      'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable',
     readonly description: string,
     readonly status = error === 'invalid_client' ? 401 : 400,
   ) {

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, ConfigError } from '../config.js';
 import { openDatabase, migrateToLatest } from '../db/database.js';
 import { systemClock } from '../clock.js';
-import { prepare, serve, startWorker } from '../main.js';
+import { guardProcess, prepare, serve, startWorker } from '../main.js';
 import { createAuthService } from '../auth/auth.service.js';
 import { createAdministrator } from '../tenancy/bootstrap.js';
 import { seedDirectory } from '../directory/seed.js';
@@ -44,7 +44,13 @@ program
   .action(async () => {
     const config = loadConfig();
     const { database } = await prepare(config, { longRunning: true });
-    const { worker, ready } = startWorker(database, config, { error: (o, m) => console.error(m, o) });
+    const log = {
+      error: (o: unknown, m?: string) => console.error(m, o),
+      warn: (o: unknown, m?: string) => console.warn(m, o),
+      info: (o: unknown, m?: string) => console.log(m, o),
+    };
+    guardProcess(log);
+    const { worker, ready } = startWorker(database, config, log);
     await ready;
     console.log(`Foyer worker running (${database.engine})`);
     const stop = async () => {

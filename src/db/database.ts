@@ -33,7 +33,10 @@ export interface DatabaseOptions {
   pgSchema?: string;
   /** SQLite file name or ':memory:'. */
   sqliteFile?: string;
+  /** PostgreSQL: most connections this process opens (default 10). */
   poolSize?: number;
+  /** PostgreSQL: how long a query waits for a connection (a new one, or a free one of the pool) before it fails (default 5 s). */
+  connectTimeoutMs?: number;
   /** SQLite: checkpoint the write-ahead log from a background thread (long-running servers). */
   backgroundCheckpoints?: boolean;
 }
@@ -44,8 +47,22 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
+      // Without a bound a request waits forever while PostgreSQL is unreachable; with it, it fails
+      // and is answered 503 (also when every connection stays busy that long).
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      // Finds connections a proxy, a firewall or a failover dropped without a word, and keeps NAT entries alive.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Names Foyer's sessions in pg_stat_activity; an application_name in DATABASE_URL wins.
+      application_name: 'foyer',
       ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema},public` } : {}),
     });
+    // pg emits a lost connection as an 'error' event: on the pool for an idle connection, on the
+    // client for one in use. Unheard, either ends the process. The pool has already dropped an idle
+    // one; a query on one in use fails on its own (and is answered 503), and the pool drops that
+    // connection when it comes back.
+    pool.on('error', (error) => console.error(`PostgreSQL connection lost (a new one is opened when needed): ${error.message}`));
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }

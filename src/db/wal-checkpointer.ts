@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
  * copying runs on another core. The server's own automatic checkpoint stays on: it finishes the
  * few frames written since the last pass, which lets the log start over from its beginning.
  */
-export function startWalCheckpointer(file: string, intervalMs = 200): { stop(): Promise<void> } {
+export function startWalCheckpointer(file: string, options: { intervalMs?: number; onError?: (error: Error) => void } = {}): { stop(): Promise<void> } {
+  const intervalMs = options.intervalMs ?? 200;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   // Plain CommonJS evaluated in the worker: it runs the same way from the sources and the build.
   const source = `
@@ -29,6 +30,12 @@ export function startWalCheckpointer(file: string, intervalMs = 200): { stop(): 
   const worker = new Worker(source, { eval: true, workerData: { file, driver, intervalMs } });
   // The process ends when its real work does; the checkpointer never holds it open.
   worker.unref();
+  // A thread that could not start (the file or the driver could not be opened) emits 'error', which
+  // unheard would end the process. The server works on without it: SQLite checkpoints in its commits.
+  worker.on(
+    'error',
+    options.onError ?? ((error) => console.error(`SQLite background checkpoints stopped (${error.message}); SQLite checkpoints in its commits instead.`)),
+  );
   return {
     async stop() {
       await worker.terminate();

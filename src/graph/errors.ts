@@ -11,6 +11,7 @@ export const graphErrorStatus = {
   Authorization_RequestDenied: 403,
   Request_ThrottledTemporarily: 429,
   Service_InternalServerError: 500,
+  Service_ServiceUnavailable: 503,
 } as const;
 
 export type GraphErrorCode = keyof typeof graphErrorStatus;
@@ -33,3 +34,12 @@ export const unsupportedQuery = (message = 'Unsupported Query.') => new GraphErr
 export const forbidden = (message = 'Insufficient privileges to complete the operation.') => new GraphError('Authorization_RequestDenied', message);
 export const notFound = (id: string) =>
   new GraphError('Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+
+/** Seconds a client is asked to wait before retrying while the database is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 while the database cannot be reached; Graph's code and wording, with a Retry-After. */
+export const serviceUnavailable = () =>
+  new GraphError('Service_ServiceUnavailable', 'Service is temporarily unavailable. Please wait and retry again.', {
+    'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS),
+  });

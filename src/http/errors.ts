@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { GraphError, type GraphErrorCode } from '../graph/errors.js';
+import { GraphError, serviceUnavailable, type GraphErrorCode } from '../graph/errors.js';
 import { OAuthError } from '../auth/auth.service.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 
 /** Graph's error envelope, with the ids a caller quotes to support. */
 export function errorEnvelope(request: FastifyRequest, code: string, message: string) {
@@ -41,9 +42,21 @@ export function handleFrameworkError(error: FastifyError, request: FastifyReques
 
 /**
  * The one error handler: GraphErrors and OAuth errors as they are, validation and parser errors as
- * 4xx, anything else as a 500 whose details stay in the log.
+ * 4xx, a database that cannot be reached as a 503 to retry, anything else as a 500 whose details
+ * stay in the log.
  */
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (isDatabaseUnavailable(error)) {
+    // One line per request, without a stack: during an outage every request logs it.
+    request.log.warn({ databaseError: error.message, code: (error as { code?: unknown }).code }, 'database unavailable; answered 503');
+    const unavailable = serviceUnavailable();
+    error = unavailable;
+    // The token endpoint answers in OAuth's shape, as Entra's does when it cannot issue tokens.
+    if (request.routeOptions.url?.endsWith('/oauth2/v2.0/token')) {
+      for (const [k, v] of Object.entries(unavailable.headers)) reply.header(k, v);
+      error = new OAuthError('temporarily_unavailable', unavailable.message, unavailable.status);
+    }
+  }
   if (error instanceof OAuthError) return reply.status(error.status).send({ error: error.error, error_description: error.description });
   if (error instanceof GraphError) {
     for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);

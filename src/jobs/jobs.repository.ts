@@ -94,6 +94,32 @@ export async function rescheduleJob(db: Kysely<Database>, id: string, workerId: 
     .execute();
 }
 
+/**
+ * Hands back claims `workerId` could not finish because the database went away (those in `ids`, or
+ * all of them): queued again, due at `runAt`. `uncount` takes back the attempt the claim counted
+ * (the job never ran). A claim another worker has taken over since (its lock expired) is left alone.
+ */
+export async function releaseJobs(
+  db: Kysely<Database>,
+  workerId: string,
+  release: { ids?: readonly string[]; runAt: string; uncount: boolean; error?: string },
+): Promise<void> {
+  let q = db
+    .updateTable('jobs')
+    .set({
+      status: 'queued',
+      run_at: release.runAt,
+      locked_until: null,
+      locked_by: null,
+      ...(release.uncount ? { attempts: sql<number>`attempts - 1` } : {}),
+      ...(release.error ? { last_error: release.error } : {}),
+    })
+    .where('locked_by', '=', workerId)
+    .where('status', '=', 'running');
+  if (release.ids) q = q.where('id', 'in', release.ids);
+  await q.execute();
+}
+
 /** Records a failure: retried at `retryAt`, or marked failed after its last attempt. */
 export async function failJob(db: Kysely<Database>, job: JobsTable, workerId: string, error: string, retryAt: string, now: string): Promise<void> {
   const final = job.attempts >= job.max_attempts;
