@@ -34,6 +34,8 @@ import { createBulkInvitationsService } from './invitations/bulk-invitations.ser
 import { registerBulkInvitationRoutes } from './invitations/bulk-invitations.routes.js';
 import { createRedemptionService } from './invitations/redemption.service.js';
 import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
+import { createBlockedInviteesService } from './invitations/blocked-invitees.service.js';
+import { registerBlockedInviteeRoutes } from './invitations/blocked-invitees.routes.js';
 import { createOneTimeCodes } from './auth/one-time-codes.js';
 import { createApplicationsService } from './apps/applications.service.js';
 import { createAssignmentsService } from './apps/assignments.service.js';
@@ -148,7 +150,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
   registerOutboxRoutes(app, database.db, config.secret, ctx, invitationMailContent(database.db, config.secret));
-  const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
+  registerBlockedInviteeRoutes(app, createBlockedInviteesService(serviceDeps), ctx);
+  const redemption = createRedemptionService({
+    db: database.db,
+    clock,
+    secret: config.secret,
+    mailFrom: config.mailFrom,
+    codes: createOneTimeCodes(config.secret, clock),
+    auth,
+  });
   registerRedemptionRoutes(app, {
     redemption,
     auth,

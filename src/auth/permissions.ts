@@ -113,7 +113,10 @@ export type Action =
   | 'channelMessages.read'
   | 'meetings.write'
   | 'sites.read'
-  | 'sites.write';
+  | 'sites.write'
+  // Addresses whose owners chose "block future invitations" (not directory objects).
+  | 'blockedInvitees.read'
+  | 'blockedInvitees.write';
 
 const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -157,6 +160,10 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
   'meetings.write': ['OnlineMeetings.ReadWrite.All'],
   'sites.read': ['Sites.ReadWrite.All'],
   'sites.write': ['Sites.ReadWrite.All'],
+  // Clients that invite at will may see which addresses refuse invitations; read-only permissions
+  // do not cover addresses outside the directory. Lifting a person's own block is left to people.
+  'blockedInvitees.read': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'blockedInvitees.write': [],
 };
 
 /** Roles that grant an action to a person; `member` means every member (not guests). */
@@ -188,6 +195,8 @@ const roleGrants: Record<Action, (string | 'member')[]> = {
   'meetings.write': [],
   'sites.read': [GA],
   'sites.write': [GA],
+  'blockedInvitees.read': [GA, UA],
+  'blockedInvitees.write': [GA, UA],
 };
 
 /** Whether the actor may perform the action (guests get no grant here; see guest scoping). */
