@@ -102,6 +102,15 @@ function withSkipToken(requestUrl: string, token: string): string {
   return `${path}?${kept.join('&')}`;
 }
 
+/** `$count`: how many rows the list query (filtered and scoped, before paging) selects. */
+export async function countRows(query: AnyQuery): Promise<number> {
+  const row = (await query
+    .clearSelect()
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()) as { n: number | string | bigint };
+  return Number(row.n);
+}
+
 /** Next-page token for a page, or null on the last page. */
 export function nextTokenOf(secret: string, query: ODataQuery, next: unknown[] | null): string | null {
   return next ? encodeSkipToken(secret, query.fingerprint, next) : null;
@@ -136,22 +145,12 @@ export async function listCollection<Row extends Record<string, unknown>>(args: 
     q.top,
     (r) => (sortKey ? [r[sortKey], r[key]] : [r[key]]),
   );
-  let count: number | undefined;
-  if (q.count)
-    count = Number(
-      (
-        await query
-          .clearSelect()
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
   return collectionEnvelope({
     baseUrl: ctx.baseUrl,
     context: entity.entitySet,
     select: q.explicitSelect ? q.select : null,
     value: await args.shape(page.rows, q.select),
-    count,
+    count: q.count ? await countRows(query) : undefined,
     requestUrl: ctx.requestUrl,
     nextToken: nextTokenOf(args.secret, q, page.next),
   });
