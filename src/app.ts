@@ -9,6 +9,8 @@ import type { DatabaseHandle } from './db/database.js';
 import type { Clock } from './clock.js';
 import { createAuthService } from './auth/auth.service.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
+import { createClientsService } from './auth/clients.service.js';
+import { registerClientRoutes } from './auth/clients.routes.js';
 import { registerAuthentication } from './http/authenticate.js';
 import { handleError, handleFrameworkError, errorEnvelope } from './http/errors.js';
 import { contextOf } from './http/request-context.js';
@@ -125,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const secureCookies = config.production || (config.baseUrl?.startsWith('https:') ?? false);
   registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies });
+  registerClientRoutes(app, createClientsService(serviceDeps), ctx);
   const users = createUsersService(serviceDeps);
   registerUserRoutes(app, users, ctx);
   registerGuestExportRoutes(app, users, ctx);

@@ -116,7 +116,10 @@ export type Action =
   | 'sites.write'
   // Addresses whose owners chose "block future invitations" (not directory objects).
   | 'blockedInvitees.read'
-  | 'blockedInvitees.write';
+  | 'blockedInvitees.write'
+  // API clients (client credentials): a person's decision, never an application's.
+  | 'clients.read'
+  | 'clients.write';
 
 const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -164,6 +167,9 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
   // do not cover addresses outside the directory. Lifting a person's own block is left to people.
   'blockedInvitees.read': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
   'blockedInvitees.write': [],
+  // An application never mints or widens application credentials.
+  'clients.read': [],
+  'clients.write': [],
 };
 
 /** Roles that grant an action to a person; `member` means every member (not guests). */
@@ -197,6 +203,8 @@ const roleGrants: Record<Action, (string | 'member')[]> = {
   'sites.write': [GA],
   'blockedInvitees.read': [GA, UA],
   'blockedInvitees.write': [GA, UA],
+  'clients.read': [GA],
+  'clients.write': [GA],
 };
 
 /** Whether the actor may perform the action (guests get no grant here; see guest scoping). */
