@@ -31,7 +31,8 @@ export function blockToken(secret: string, invitationId: string, sendCount: numb
 
 /** The invitation a block token names, or null when it has not a block token's form. */
 export function invitationOfBlockToken(token: string): string | null {
-  const id = token.slice(0, token.indexOf('.'));
+  const dot = token.indexOf('.');
+  const id = dot > 0 ? token.slice(0, dot) : '';
   return isGuid(id) ? id.toLowerCase() : null;
 }
 
