@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { settled } from './helpers/motion.js';
 import { E2E_TIMEOUT, launchBrowser, newContext, seriousViolations, signIn, startServer, type E2eServer } from './helpers/server.js';
 import { call, testEngine } from '../test/helpers/test-app.js';
 
@@ -157,7 +158,8 @@ describe(`admin center: the Guest users list against the server (${testEngine})`
     const check = async (what: string) => {
       // Panels slide and fade in, toasts fade out; axe must see the page as it settles, not half transparent.
       await page.waitForFunction(() => !document.querySelector('.fui-Toast'), undefined, { timeout: 10_000 });
-      await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+      // A spinner removed meanwhile cancels its animation (settled tolerates that; waiting for every `finished` did not).
+      await settled(page);
       expect({ what, violations: await seriousViolations(page) }).toEqual({ what, violations: [] });
     };
     const visit = async (link: string, heading: string) => {

@@ -11,6 +11,8 @@ import { UNAVAILABLE_RETRY_AFTER_SECONDS } from './graph/errors.js';
 import type { Clock } from './clock.js';
 import { createAuthService } from './auth/auth.service.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
+import { createClientsService } from './auth/clients.service.js';
+import { registerClientRoutes } from './auth/clients.routes.js';
 import { registerAuthentication } from './http/authenticate.js';
 import { handleError, handleFrameworkError, errorEnvelope } from './http/errors.js';
 import { contextOf } from './http/request-context.js';
@@ -36,6 +38,8 @@ import { createBulkInvitationsService } from './invitations/bulk-invitations.ser
 import { registerBulkInvitationRoutes } from './invitations/bulk-invitations.routes.js';
 import { createRedemptionService } from './invitations/redemption.service.js';
 import { registerRedemptionRoutes } from './invitations/redemption.routes.js';
+import { createBlockedInviteesService } from './invitations/blocked-invitees.service.js';
+import { registerBlockedInviteeRoutes } from './invitations/blocked-invitees.routes.js';
 import { createOneTimeCodes } from './auth/one-time-codes.js';
 import { createApplicationsService } from './apps/applications.service.js';
 import { createAssignmentsService } from './apps/assignments.service.js';
@@ -125,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const secureCookies = config.production || (config.baseUrl?.startsWith('https:') ?? false);
   registerAuthRoutes(app, auth, { tenantId: deps.tenantId, secureCookies });
+  registerClientRoutes(app, createClientsService(serviceDeps), ctx);
   const users = createUsersService(serviceDeps);
   registerUserRoutes(app, users, ctx);
   registerGuestExportRoutes(app, users, ctx);
@@ -151,7 +156,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerBulkInvitationRoutes(app, bulkInvitationsFor(database, clock, config), ctx, { maxBytes: config.bulkMaxBytes });
   // Without SMTP_URL mail stays in the outbox; with it, nothing that was delivered is readable through the API.
   if (!config.smtpUrl) registerOutboxRoutes(app, database.db, config.secret, ctx, invitationMailContent(database.db, config.secret));
-  const redemption = createRedemptionService({ db: database.db, clock, mailFrom: config.mailFrom, codes: createOneTimeCodes(config.secret, clock), auth });
+  registerBlockedInviteeRoutes(app, createBlockedInviteesService(serviceDeps), ctx);
+  const redemption = createRedemptionService({
+    db: database.db,
+    clock,
+    secret: config.secret,
+    mailFrom: config.mailFrom,
+    codes: createOneTimeCodes(config.secret, clock),
+    auth,
+  });
   registerRedemptionRoutes(app, {
     redemption,
     auth,

@@ -4,8 +4,10 @@ import type { LightMyRequestResponse } from 'fastify';
 import { applicationPermissions, directoryRoles, guestAccessLevels, type ApplicationPermission } from '../src/auth/permissions.js';
 import { buildUserRow } from '../src/directory/user-row.js';
 import { insertUser } from '../src/directory/users.repository.js';
+import { createClientsService } from '../src/auth/clients.service.js';
 import {
   MEMBER_PASSWORD,
+  TEST_SECRET,
   call,
   createGuest,
   createMember,
@@ -114,6 +116,12 @@ interface Fixtures {
   /** A site the group's owner owns, the member a member and the guest a visitor of it. */
   site: string;
   freshSiteMember(): Promise<string>;
+  /** An API client nobody signs in as, and more of them to change or delete. */
+  client: string;
+  freshClient(): Promise<string>;
+  /** An address blocked from invitations, and more to remove. */
+  blockedEmail: string;
+  freshBlockedEmail(): Promise<string>;
 }
 
 interface Row {
@@ -1146,6 +1154,67 @@ const rows: Row[] = [
     appDenied: 400,
     request: () => ({ method: 'GET', url: '/v1.0/me/foyer/access' }),
   },
+  // API clients: Global Administrators signed in with a session, never an application.
+  {
+    endpoint: 'GET /foyer/clients',
+    people: globalAdminOnly(200),
+    grants: [],
+    request: () => ({ method: 'GET', url: '/v1.0/foyer/clients' }),
+    check: (res, f) => expect(idsIn(res)).toContain(f.client),
+  },
+  {
+    endpoint: 'GET /foyer/clients/{id}',
+    people: globalAdminOnly(200),
+    grants: [],
+    request: (f) => ({ method: 'GET', url: `/v1.0/foyer/clients/${f.client}` }),
+    check: (res, f) => expect(idOf(res)).toBe(f.client),
+  },
+  {
+    endpoint: 'POST /foyer/clients',
+    people: globalAdminOnly(201),
+    grants: [],
+    request: () => ({ method: 'POST', url: '/v1.0/foyer/clients', payload: { displayName: `Minted ${next()}`, permissions: ['Directory.ReadWrite.All'] } }),
+    check: (res) => expect(res.json().clientSecret).toEqual(expect.any(String)),
+  },
+  {
+    endpoint: 'PATCH /foyer/clients/{id}',
+    people: globalAdminOnly(204),
+    grants: [],
+    request: (f) => ({
+      method: 'PATCH',
+      url: `/v1.0/foyer/clients/${f.client}`,
+      payload: { permissions: ['Directory.ReadWrite.All', 'Application.ReadWrite.All'] },
+    }),
+  },
+  {
+    endpoint: 'DELETE /foyer/clients/{id}',
+    people: globalAdminOnly(204),
+    grants: [],
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/foyer/clients/${succeeds ? await f.freshClient() : f.client}` }),
+  },
+  {
+    endpoint: 'POST /foyer/clients/{id}/rotateSecret',
+    people: globalAdminOnly(200),
+    grants: [],
+    request: async (f, succeeds) => ({ method: 'POST', url: `/v1.0/foyer/clients/${succeeds ? await f.freshClient() : f.client}/rotateSecret` }),
+    check: (res) => expect(res.json().clientSecret).toEqual(expect.any(String)),
+  },
+
+  // Addresses that blocked future invitations.
+  {
+    endpoint: 'GET /foyer/blockedInvitees',
+    people: userAdmins(200),
+    grants: USERS_WRITE,
+    request: () => ({ method: 'GET', url: '/v1.0/foyer/blockedInvitees' }),
+    check: (res, f) => expect(idsIn(res)).toContain(f.blockedEmail),
+  },
+  {
+    endpoint: 'DELETE /foyer/blockedInvitees/{email}',
+    people: userAdmins(204),
+    grants: [],
+    request: async (f, succeeds) => ({ method: 'DELETE', url: `/v1.0/foyer/blockedInvitees/${succeeds ? await f.freshBlockedEmail() : f.blockedEmail}` }),
+  },
+
   {
     endpoint: 'GET /foyer/users/{guest}/access',
     // The guest details panel: administrators who look after guests, not every member.
@@ -1378,6 +1447,20 @@ describe(`authorization matrix (${testEngine})`, () => {
       await addToSite(id, 'member');
       return id;
     };
+    // API clients and blocked addresses, written as the command line and the block link would.
+    const clients = createClientsService({ db: t.database.db, clock: t.clock, secret: TEST_SECRET, commandLine: true });
+    f.freshClient = async () => (await clients.createClient(t.tenant.id, `Fixture client ${next()}`, ['User.Read.All'])).clientId;
+    f.client = await f.freshClient();
+    f.freshBlockedEmail = async () => {
+      const email = `blocked${next()}@fabrikam.test`;
+      await t.database.db
+        .insertInto('blocked_invitees')
+        .values({ tenant_id: t.tenant.id, email_lower: email, created_at: t.clock.now().toISOString() })
+        .execute();
+      return email;
+    };
+    f.blockedEmail = await f.freshBlockedEmail();
+
     // Guest access to sites expires, so that site owners have something to renew.
     await must(call(t, admin, { method: 'PATCH', url: '/v1.0/foyer/settings/collaboration', payload: { guestAccessExpirationDays: 365 } }), 200);
   });

@@ -160,7 +160,7 @@ describe('bulk invitations', () => {
       [8, 'failed', 'sendEmail'],
       [9, 'failed', 'inviteeEmail'],
     ]);
-    expect(lines[1]!.reason).toBe("'not-an-email' is not a valid email address.");
+    expect(lines[1]!.reason).toBe("The email address 'not-an-email' is not valid.");
     expect(lines[2]!.reason).toMatch(/blocked\.test.*blocked/);
     expect(lines[5]!.reason).toBe('Duplicate of line 3.');
     const [mail] = await outboxFor(t, 'quote@nasty.test');
@@ -266,7 +266,7 @@ describe('bulk invitations', () => {
       valid: 1,
       failed: 2,
       errors: [
-        { line: 3, email: 'bad', column: 'email', reason: "'bad' is not a valid email address." },
+        { line: 3, email: 'bad', column: 'email', reason: "The email address 'bad' is not valid." },
         { line: 4, email: 'ok@preview.test', column: 'email', reason: 'Duplicate of line 2.' },
       ],
     });

@@ -28,10 +28,23 @@ describe(`foyer CLI (${testEngine})`, () => {
   afterAll(() => storage.destroy());
 
   const foyer = (...args: string[]) => run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 60_000 });
+  const lastLine = (out: { stdout: string }) => out.stdout.trim().split('\n').pop()!;
+  const jsonLines = (out: { stdout: string }) =>
+    out.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  /** Foyer on the storage the commands use, as `foyer serve` would open it. */
+  async function serverOnStorage() {
+    const config = loadConfig(env);
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+    const tenant = await database.db.selectFrom('tenants').select('id').executeTakeFirstOrThrow();
+    return { app: await buildApp({ config, database, clock: systemClock, tenantId: tenant.id, logger: false }), database };
+  }
 
   it('keys rotate makes a new active signing key and keys list shows both', async () => {
     await foyer('migrate');
-    const lastLine = (out: { stdout: string }) => out.stdout.trim().split('\n').pop()!;
     const first = JSON.parse(lastLine(await foyer('keys', 'rotate'))) as { kid: string };
     const second = JSON.parse(lastLine(await foyer('keys', 'rotate'))) as { kid: string };
     const listed = (await foyer('keys', 'list')).stdout
@@ -80,6 +93,101 @@ describe(`foyer CLI (${testEngine})`, () => {
       await database.close();
     }
   });
+
+  it('clients list, disable, enable, rotate-secret and delete: each takes effect at once and is audited as the command line', async () => {
+    const created = JSON.parse(lastLine(await foyer('clients', 'create', '--name', 'Lifecycle', '--permissions', 'User.Read.All'))) as {
+      clientId: string;
+      clientSecret: string;
+    };
+    const listed = jsonLines(await foyer('clients', 'list'));
+    expect(listed).toContainEqual(
+      expect.objectContaining({ id: created.clientId, displayName: 'Lifecycle', permissions: ['User.Read.All'], accountEnabled: true }),
+    );
+    expect(JSON.stringify(listed)).not.toContain(created.clientSecret);
+
+    const { app, database } = await serverOnStorage();
+    try {
+      const tokenStatus = async (secret: string) =>
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/oauth2/v2.0/token',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            payload: new URLSearchParams({
+              grant_type: 'client_credentials',
+              client_id: created.clientId,
+              client_secret: secret,
+              scope: '.default',
+            }).toString(),
+          })
+        ).statusCode;
+      expect(await tokenStatus(created.clientSecret)).toBe(200);
+
+      expect(JSON.parse(lastLine(await foyer('clients', 'disable', created.clientId)))).toMatchObject({ id: created.clientId, accountEnabled: false });
+      expect(await tokenStatus(created.clientSecret)).toBe(401);
+      expect(JSON.parse(lastLine(await foyer('clients', 'enable', created.clientId)))).toMatchObject({ accountEnabled: true });
+      expect(await tokenStatus(created.clientSecret)).toBe(200);
+
+      const rotated = JSON.parse(lastLine(await foyer('clients', 'rotate-secret', created.clientId))) as { clientId: string; clientSecret: string };
+      expect(rotated.clientId).toBe(created.clientId);
+      expect(rotated.clientSecret).not.toBe(created.clientSecret);
+      expect(await tokenStatus(created.clientSecret)).toBe(401);
+      expect(await tokenStatus(rotated.clientSecret)).toBe(200);
+
+      expect(JSON.parse(lastLine(await foyer('clients', 'delete', created.clientId)))).toEqual({ id: created.clientId, deleted: true });
+      expect(await tokenStatus(rotated.clientSecret)).toBe(401);
+      expect(jsonLines(await foyer('clients', 'list')).map((c) => c.id)).not.toContain(created.clientId);
+      await expect(foyer('clients', 'disable', created.clientId)).rejects.toMatchObject({
+        stderr: expect.stringContaining(`'${created.clientId}' does not exist`),
+      });
+
+      const audits = await database.db
+        .selectFrom('audit_log_targets as t')
+        .innerJoin('audit_logs as a', 'a.id', 't.audit_id')
+        .select(['a.activity_display_name', 'a.initiated_by'])
+        .where('t.target_id', '=', created.clientId)
+        .orderBy('a.activity_at')
+        .orderBy('a.id')
+        .execute();
+      expect(audits.map((a) => a.activity_display_name)).toEqual([
+        'Add service principal',
+        'Update service principal',
+        'Update service principal',
+        'Add service principal credentials',
+        'Delete service principal',
+      ]);
+      for (const a of audits) expect(JSON.parse(a.initiated_by)).toMatchObject({ app: { displayName: 'Foyer command line' } });
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  }, 90_000);
+
+  it('invitations blocked list and remove', async () => {
+    const config = loadConfig(env);
+    const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir });
+    const tenant = await database.db.selectFrom('tenants').select('id').executeTakeFirstOrThrow();
+    await database.db
+      .insertInto('blocked_invitees')
+      .values([
+        { tenant_id: tenant.id, email_lower: 'zoe@fabrikam.test', created_at: '2026-11-01T00:00:00.000Z' },
+        { tenant_id: tenant.id, email_lower: 'adam@northwind.test', created_at: '2026-11-02T00:00:00.000Z' },
+      ])
+      .execute();
+    await database.close();
+    expect(jsonLines(await foyer('invitations', 'blocked', 'list'))).toEqual([
+      { id: 'adam@northwind.test', emailAddress: 'adam@northwind.test', createdDateTime: '2026-11-02T00:00:00.000Z' },
+      { id: 'zoe@fabrikam.test', emailAddress: 'zoe@fabrikam.test', createdDateTime: '2026-11-01T00:00:00.000Z' },
+    ]);
+    expect(JSON.parse(lastLine(await foyer('invitations', 'blocked', 'remove', 'Zoe@Fabrikam.test')))).toEqual({
+      emailAddress: 'zoe@fabrikam.test',
+      removed: true,
+    });
+    expect(jsonLines(await foyer('invitations', 'blocked', 'list')).map((b) => b.id)).toEqual(['adam@northwind.test']);
+    await expect(foyer('invitations', 'blocked', 'remove', 'zoe@fabrikam.test')).rejects.toMatchObject({
+      stderr: expect.stringContaining("'zoe@fabrikam.test' does not exist"),
+    });
+  }, 60_000);
 
   it('clients create refuses an unknown permission', async () => {
     await expect(foyer('clients', 'create', '--name', 'x', '--permissions', 'User.Read.All,Mail.Send')).rejects.toMatchObject({

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { migrateToLatest, openDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { bootstrapOrganization } from '../src/tenancy/bootstrap.js';
-import { createAuthService } from '../src/auth/auth.service.js';
+import { createClientsService } from '../src/auth/clients.service.js';
 import { systemClock } from '../src/clock.js';
 import { isDatabaseUnavailable } from '../src/db/errors.js';
 import { processStorage, testEngine } from './helpers/test-app.js';
@@ -188,7 +188,7 @@ describe.skipIf(testEngine !== 'postgres')('PostgreSQL faults: processes survive
       { name: 'Contoso', domain: 'contoso.test', adminEmail: null, adminPassword: 'Faults-Admin-Passw0rd' },
       systemClock,
     );
-    const client = await createAuthService({ db: database.db, clock: systemClock, secret: SECRET }).createClient(tenant.id, 'faults', [
+    const client = await createClientsService({ db: database.db, clock: systemClock, secret: SECRET, commandLine: true }).createClient(tenant.id, 'faults', [
       'User.Invite.All',
       'User.Read.All',
     ]);

@@ -19,7 +19,7 @@ import {
   type PageCollection,
 } from '@microsoft/microsoft-graph-client';
 import { createTestApp, TEST_SECRET, type TestApp } from './helpers/test-app.js';
-import { createAuthService } from '../src/auth/auth.service.js';
+import { createClientsService } from '../src/auth/clients.service.js';
 import { seedDirectory } from '../src/directory/seed.js';
 
 /**
@@ -133,8 +133,8 @@ describe('Microsoft Graph JavaScript SDK against a listening Foyer', () => {
     origin = `https://localhost:${(proxy.address() as AddressInfo).port}`;
 
     // An API client as `foyer clients create` makes it, and its token over HTTP, form-encoded.
-    const auth = createAuthService({ db: t.database.db, clock: t.clock, secret: TEST_SECRET });
-    const { clientId, clientSecret } = await auth.createClient(t.tenant.id, 'graph sdk test', ['User.ReadWrite.All', 'Group.ReadWrite.All']);
+    const clients = createClientsService({ db: t.database.db, clock: t.clock, secret: TEST_SECRET, commandLine: true });
+    const { clientId, clientSecret } = await clients.createClient(t.tenant.id, 'graph sdk test', ['User.ReadWrite.All', 'Group.ReadWrite.All']);
     const tokenResponse = await httpsFetch(ca, `${origin}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

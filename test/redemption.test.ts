@@ -412,12 +412,45 @@ describe(`redeem links, one-time codes, sign-in and My access (${testEngine})`, 
     });
   });
 
+  it('the redeem link the inviter is given cannot block the address: the block link is a token of its own, sent only in the email', async () => {
+    const email = 'not.yours.to.block@fabrikam.test';
+    const inv = await invite(t, admin, email, { sendInvitationMessage: true });
+    const redeemToken = tokenOf(inv.inviteRedeemUrl);
+    const b = newBrowser();
+    expect((await b.get(`/redeem/block?t=${redeemToken}`)).statusCode).toBe(404);
+    const refused = await b.post('/redeem/block', { t: redeemToken });
+    expect(refused.statusCode).toBe(404);
+    expect(refused.body).toContain('This invitation link is not valid.');
+    // Nothing was blocked: the link still opens and the address can be invited again.
+    expect((await b.get(pathOf(inv.inviteRedeemUrl))).statusCode).toBe(200);
+    const again = await invite(t, admin, email, { sendInvitationMessage: true });
+
+    const [mail] = await outboxFor(t, email);
+    const blockToken = tokenOf(linkIn(mail!.text, 'http://foyer.test/redeem/block?t='));
+    expect(blockToken).not.toBe(tokenOf(again.inviteRedeemUrl));
+    // No answer of the API carries it: the invitation, its Foyer view, a resend.
+    const views = [
+      again,
+      (await call(t, admin, { method: 'GET', url: `/v1.0/foyer/invitations/${again.id}` })).json(),
+      (await call(t, admin, { method: 'GET', url: '/v1.0/foyer/invitations' })).json(),
+    ];
+    for (const view of views) expect(JSON.stringify(view)).not.toContain(blockToken);
+    const resent = await call(t, admin, { method: 'POST', url: `/v1.0/foyer/invitations/${again.id}/resend` });
+    expect(resent.statusCode).toBe(200);
+    expect(resent.body).not.toContain(blockToken);
+    // A resend issues the next link: the first email's block link is used up with its redeem link.
+    expect((await b.get(`/redeem/block?t=${encodeURIComponent(blockToken)}`)).statusCode).toBe(404);
+    const [newest] = await outboxFor(t, email);
+    const newBlockToken = tokenOf(linkIn(newest!.text, 'http://foyer.test/redeem/block?t='));
+    expect(newBlockToken).not.toBe(blockToken);
+    expect((await b.get(`/redeem/block?t=${encodeURIComponent(newBlockToken)}`)).statusCode).toBe(200);
+  });
+
   it('the block link refuses later invitations of the address with a clear 400 and ends the pending one', async () => {
     const email = 'do.not.disturb@fabrikam.test';
     const inv = await invite(t, admin, email, { sendInvitationMessage: true });
     const [mail] = await outboxFor(t, email);
     const blockLink = pathOf(linkIn(mail!.text, 'http://foyer.test/redeem/block?t='));
-    expect(blockLink).toBe(`/redeem/block?t=${tokenOf(inv.inviteRedeemUrl)}`);
     const b = newBrowser();
     const confirm = await b.get(blockLink);
     expect(confirm.statusCode).toBe(200);
@@ -425,7 +458,7 @@ describe(`redeem links, one-time codes, sign-in and My access (${testEngine})`, 
     // Asking is not blocking.
     expect((await b.get(pathOf(inv.inviteRedeemUrl))).statusCode).toBe(200);
 
-    const done = await b.post('/redeem/block', { t: tokenOf(inv.inviteRedeemUrl) });
+    const done = await b.post('/redeem/block', { t: new URL(blockLink, 'http://foyer.test').searchParams.get('t')! });
     expect(done.statusCode).toBe(200);
     expect(done.body).toContain('Done. Contoso can no longer invite this address.');
     expect((await b.get(pathOf(inv.inviteRedeemUrl))).statusCode).toBe(410);

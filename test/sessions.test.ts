@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
-import { SESSION_COOKIE, createAuthService } from '../src/auth/auth.service.js';
+import { SESSION_COOKIE } from '../src/auth/auth.service.js';
+import { createClientsService, type ClientsService } from '../src/auth/clients.service.js';
 import { createAccessTokens } from '../src/auth/access-tokens.js';
 import { deriveKey } from '../src/auth/secrets.js';
 import {
@@ -235,12 +236,12 @@ describe(`password sessions (${testEngine})`, () => {
 describe(`API client tokens (${testEngine})`, () => {
   let t: TestApp;
   let client: { clientId: string; clientSecret: string };
-  let auth: ReturnType<typeof createAuthService>;
+  let clients: ClientsService;
 
   beforeAll(async () => {
     t = await createTestApp();
-    auth = createAuthService({ db: t.database.db, clock: t.clock, secret: TEST_SECRET });
-    client = await auth.createClient(t.tenant.id, 'Token tester', ['User.Read.All']);
+    clients = createClientsService({ db: t.database.db, clock: t.clock, secret: TEST_SECRET, commandLine: true });
+    client = await clients.createClient(t.tenant.id, 'Token tester', ['User.Read.All']);
   });
   afterAll(() => t?.close());
 
@@ -336,7 +337,7 @@ describe(`API client tokens (${testEngine})`, () => {
       const [header, payload, signature] = token.split('.') as [string, string, string];
       const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-      const other = await auth.createClient(t.tenant.id, 'Other', ['Directory.ReadWrite.All']);
+      const other = await clients.createClient(t.tenant.id, 'Other', ['Directory.ReadWrite.All']);
       const rewritten = (changes: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...claims, ...changes })).toString('base64url');
       const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
       const tampered = [
@@ -354,7 +355,7 @@ describe(`API client tokens (${testEngine})`, () => {
 
     it('a token signed with another key, or for another audience, is refused (401)', async () => {
       const foreign = await createAccessTokens('another-secret-another-secret-another-secret').issue(
-        { tenantId: t.tenant.id, clientId: client.clientId, roles: ['User.Read.All'] },
+        { tenantId: t.tenant.id, clientId: client.clientId, secretVersion: 1, roles: ['User.Read.All'] },
         t.clock.now(),
       );
       expectGraphError(await listUsers(foreign), 401, 'Authentication_MissingOrMalformed');
@@ -378,7 +379,7 @@ describe(`API client tokens (${testEngine})`, () => {
     });
 
     it('permissions are read live: revoking one takes effect for tokens already issued', async () => {
-      const c = await auth.createClient(t.tenant.id, 'Shrinking', ['User.Read.All']);
+      const c = await clients.createClient(t.tenant.id, 'Shrinking', ['User.Read.All']);
       const token = await issue({ ...valid(), client_id: c.clientId, client_secret: c.clientSecret });
       expect((await listUsers(token)).statusCode).toBe(200);
       await t.database.db.updateTable('api_clients').set({ permissions: '[]' }).where('id', '=', c.clientId).execute();
@@ -386,7 +387,7 @@ describe(`API client tokens (${testEngine})`, () => {
     });
 
     it('a token whose client was disabled is refused, and the client gets no new token', async () => {
-      const c = await auth.createClient(t.tenant.id, 'Disabled later', ['User.Read.All']);
+      const c = await clients.createClient(t.tenant.id, 'Disabled later', ['User.Read.All']);
       const fields = { ...valid(), client_id: c.clientId, client_secret: c.clientSecret };
       const token = await issue(fields);
       expect((await listUsers(token)).statusCode).toBe(200);
@@ -396,7 +397,7 @@ describe(`API client tokens (${testEngine})`, () => {
     });
 
     it('a token whose client was removed is refused', async () => {
-      const c = await auth.createClient(t.tenant.id, 'Removed later', ['User.Read.All']);
+      const c = await clients.createClient(t.tenant.id, 'Removed later', ['User.Read.All']);
       const fields = { ...valid(), client_id: c.clientId, client_secret: c.clientSecret };
       const token = await issue(fields);
       expect((await listUsers(token)).statusCode).toBe(200);

@@ -5,8 +5,8 @@ import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import type { EntityDefinition } from '../graph/entity.js';
 import { badRequest, GraphError, notFound } from '../graph/errors.js';
-import { compileFilter, parseListQuery, parseSelect } from '../graph/odata-query.js';
-import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
+import { parseSelect } from '../graph/odata-query.js';
+import { listCollection } from '../graph/list.js';
 import { recordAudit, diffProperties, type AuditTarget } from '../audit/audit.service.js';
 import { requireAccess, type Actor } from '../auth/permissions.js';
 import { hashToken, randomToken } from '../auth/secrets.js';
@@ -310,45 +310,6 @@ export function createApplicationsService(deps: { db: Kysely<Database>; engine: 
   const entityContext = (ctx: RequestContext, set: string, select: string[], explicit: boolean) =>
     `${ctx.baseUrl}/v1.0/$metadata#${set}${explicit ? `(${select.join(',')})` : ''}/$entity`;
 
-  async function listOf<Row extends Record<string, unknown>>(
-    ctx: RequestContext,
-    entity: EntityDefinition,
-    base: AnyQuery,
-    shape: (rows: Row[], select: string[]) => Promise<Record<string, unknown>[]> | Record<string, unknown>[],
-  ) {
-    const q = parseListQuery(entity, ctx);
-    if (q.search) throw badRequest('$search is not supported on this collection.');
-    let query: AnyQuery = db.selectFrom(base.as('x')).selectAll('x');
-    if (q.filter) query = query.where(compileFilter(entity, q.filter, 'x', ctx.actor.tenantId));
-    const sortKey = q.orderBy?.column;
-    const page = await fetchKeysetPage<Row>(
-      query,
-      { columns: sortKey ? [`x.${sortKey}`, 'x.id'] : ['x.id'], direction: q.orderBy?.direction ?? 'asc' },
-      positionFrom(deps.secret, q),
-      q.top,
-      (r) => (sortKey ? [r[sortKey], r.id] : [r.id]),
-    );
-    let count: number | undefined;
-    if (q.count)
-      count = Number(
-        (
-          await query
-            .clearSelect()
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    return collectionEnvelope({
-      baseUrl: ctx.baseUrl,
-      context: entity.entitySet,
-      select: q.explicitSelect ? q.select : null,
-      value: await shape(page.rows, q.select),
-      count,
-      requestUrl: ctx.requestUrl,
-      nextToken: nextTokenOf(deps.secret, q, page.next),
-    });
-  }
-
   /** The client-facing shape of application properties in a create or update body, validated. */
   function applicationChanges(body: ApplicationUpdateBody, before: ApplicationRow | null): Partial<ApplicationRow> {
     const changes: Partial<ApplicationRow> = {};
@@ -377,14 +338,21 @@ export function createApplicationsService(deps: { db: Kysely<Database>; engine: 
     async listApplications(ctx: RequestContext) {
       requireAccess(ctx.actor, 'apps.read');
       const base = db.selectFrom('applications').selectAll().where('tenant_id', '=', ctx.actor.tenantId);
-      return listOf<ApplicationRow>(ctx, applicationEntity, base, async (rows, select) => {
-        const secrets = select.includes('passwordCredentials')
-          ? await secretsOf(
-              db,
-              rows.map((r) => r.id),
-            )
-          : [];
-        return rows.map((r) => toGraphApplication(r, secrets, select));
+      return listCollection<ApplicationRow>({
+        db,
+        secret: deps.secret,
+        ctx,
+        entity: applicationEntity,
+        base,
+        shape: async (rows, select) => {
+          const secrets = select.includes('passwordCredentials')
+            ? await secretsOf(
+                db,
+                rows.map((r) => r.id),
+              )
+            : [];
+          return rows.map((r) => toGraphApplication(r, secrets, select));
+        },
       });
     },
 
@@ -550,7 +518,14 @@ export function createApplicationsService(deps: { db: Kysely<Database>; engine: 
 
     async listServicePrincipals(ctx: RequestContext) {
       requireAccess(ctx.actor, 'apps.read');
-      return listOf<SpView>(ctx, servicePrincipalEntity, spView(ctx.actor.tenantId), (rows, select) => rows.map((r) => toGraphServicePrincipal(r, select)));
+      return listCollection<SpView>({
+        db,
+        secret: deps.secret,
+        ctx,
+        entity: servicePrincipalEntity,
+        base: spView(ctx.actor.tenantId),
+        shape: (rows, select) => rows.map((r) => toGraphServicePrincipal(r, select)),
+      });
     },
 
     async getServicePrincipal(ctx: RequestContext, id: string) {

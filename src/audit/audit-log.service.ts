@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import type { EntityDefinition } from '../graph/entity.js';
 import { compileFilter, parseListQuery } from '../graph/odata-query.js';
-import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
+import { collectionEnvelope, countRows, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { requireAccess } from '../auth/permissions.js';
 import { notFound } from '../graph/errors.js';
 import { isGuid } from '../ids.js';
@@ -96,16 +96,7 @@ export function createAuditService(deps: { db: Kysely<Database>; engine: Engine;
         q.top,
         (r) => [r.activity_at, r.id],
       );
-      let count: number | undefined;
-      if (q.count)
-        count = Number(
-          (
-            await query
-              .clearSelect()
-              .select((eb) => eb.fn.countAll().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = q.count ? await countRows(query) : undefined;
       return collectionEnvelope({
         baseUrl: ctx.baseUrl,
         context: 'auditLogs/directoryAudits',

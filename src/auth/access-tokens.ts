@@ -10,6 +10,8 @@ const VERIFIED_CACHE_SIZE = 1000;
 export interface AppTokenClaims {
   tenantId: string;
   clientId: string;
+  /** The version of the client's secret the token was issued for (1 for tokens issued before secrets had versions). */
+  secretVersion: number;
 }
 
 /** Signs and verifies the JWT access tokens handed to API clients (HS256, key derived from FOYER_SECRET). */
@@ -19,7 +21,7 @@ export function createAccessTokens(secret: string) {
   return {
     async issue(claims: AppTokenClaims & { roles: string[] }, now: Date): Promise<string> {
       const iat = Math.floor(now.getTime() / 1000);
-      return new SignJWT({ tid: claims.tenantId, appid: claims.clientId, roles: claims.roles, idtyp: 'app' })
+      return new SignJWT({ tid: claims.tenantId, appid: claims.clientId, roles: claims.roles, idtyp: 'app', ver_secret: claims.secretVersion })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
@@ -39,7 +41,7 @@ export function createAccessTokens(secret: string) {
       try {
         const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], currentDate: now });
         if (typeof payload.tid !== 'string' || typeof payload.appid !== 'string') return null;
-        const claims = { tenantId: payload.tid, clientId: payload.appid };
+        const claims = { tenantId: payload.tid, clientId: payload.appid, secretVersion: typeof payload.ver_secret === 'number' ? payload.ver_secret : 1 };
         if (typeof payload.exp === 'number' && typeof payload.nbf === 'number') {
           if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
           verified.set(token, { claims, nbf: payload.nbf, exp: payload.exp });

@@ -2,9 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../clock.js';
 import { GraphError } from '../graph/errors.js';
-import { newId } from '../ids.js';
 import { createAccessTokens, ACCESS_TOKEN_LIFETIME_SECONDS } from './access-tokens.js';
-import { applicationPermissions, type Actor } from './permissions.js';
+import type { Actor } from './permissions.js';
 import { deriveKey, hashPassword, hashToken, hmac, randomToken, safeEqual, verifyPassword } from './secrets.js';
 
 export const SESSION_COOKIE = 'foyer_session';
@@ -87,28 +86,6 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
     csrfTokenFor,
     startSession,
 
-    /** Creates an API client; the secret is returned once and only its hash is kept. */
-    async createClient(tenantId: string, name: string, permissions: string[]) {
-      const unknown = permissions.filter((p) => !(applicationPermissions as readonly string[]).includes(p));
-      if (!name.trim()) throw new Error('A client needs a name.');
-      if (unknown.length) throw new Error(`Unknown permission(s): ${unknown.join(', ')}. Known: ${applicationPermissions.join(', ')}.`);
-      const clientId = newId();
-      const clientSecret = randomToken(32);
-      await db
-        .insertInto('api_clients')
-        .values({
-          tenant_id: tenantId,
-          id: clientId,
-          display_name: name.trim(),
-          secret_hash: hashToken(clientSecret),
-          permissions: JSON.stringify([...new Set(permissions)]),
-          created_at: clock.now().toISOString(),
-          disabled_at: null,
-        })
-        .execute();
-      return { clientId, clientSecret };
-    },
-
     /** OAuth 2.0 client credentials grant. */
     async issueClientToken(form: Record<string, string | undefined>, basicAuth: { id: string; secret: string } | null) {
       if (form.grant_type !== 'client_credentials')
@@ -129,7 +106,7 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
       if (!client || client.disabled_at || !safeEqual(client.secret_hash, hashToken(clientSecret)))
         throw new OAuthError('invalid_client', 'The client id or secret is not valid.');
       const roles = JSON.parse(client.permissions) as string[];
-      const accessToken = await tokens.issue({ tenantId: client.tenant_id, clientId: client.id, roles }, clock.now());
+      const accessToken = await tokens.issue({ tenantId: client.tenant_id, clientId: client.id, secretVersion: client.secret_version, roles }, clock.now());
       return { token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, ext_expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, access_token: accessToken };
     },
 
@@ -144,6 +121,8 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
         .where('tenant_id', '=', claims.tenantId)
         .executeTakeFirst();
       if (!client || client.disabled_at) throw unauthenticated('Access token validation failure: the client no longer exists.');
+      // A rotation ends the tokens issued for the old secret at once (docs/security.md).
+      if (claims.secretVersion !== client.secret_version) throw unauthenticated("Access token validation failure: the client's secret was replaced.");
       return {
         kind: 'app',
         tenantId: client.tenant_id,

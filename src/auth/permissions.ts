@@ -117,7 +117,13 @@ export type Action =
   | 'channelMessages.read'
   | 'meetings.write'
   | 'sites.read'
-  | 'sites.write';
+  | 'sites.write'
+  // Addresses whose owners chose "block future invitations" (not directory objects).
+  | 'blockedInvitees.read'
+  | 'blockedInvitees.write'
+  // API clients (client credentials): a person's decision, never an application's.
+  | 'clients.read'
+  | 'clients.write';
 
 const appGrants: Record<Action, ApplicationPermission[]> = {
   'users.read': ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
@@ -163,6 +169,13 @@ const appGrants: Record<Action, ApplicationPermission[]> = {
   'meetings.write': ['OnlineMeetings.ReadWrite.All'],
   'sites.read': ['Sites.ReadWrite.All'],
   'sites.write': ['Sites.ReadWrite.All'],
+  // Clients that invite at will may see which addresses refuse invitations; read-only permissions
+  // do not cover addresses outside the directory. Lifting a person's own block is left to people.
+  'blockedInvitees.read': ['User.ReadWrite.All', 'Directory.ReadWrite.All'],
+  'blockedInvitees.write': [],
+  // An application never mints or widens application credentials.
+  'clients.read': [],
+  'clients.write': [],
 };
 
 /** Roles that grant an action to a person; `member` means every member (not guests). */
@@ -197,6 +210,10 @@ const roleGrants: Record<Action, (string | 'member')[]> = {
   'meetings.write': [],
   'sites.read': [GA],
   'sites.write': [GA],
+  'blockedInvitees.read': [GA, UA],
+  'blockedInvitees.write': [GA, UA],
+  'clients.read': [GA],
+  'clients.write': [GA],
 };
 
 /** Whether the actor may perform the action (guests get no grant here; see guest scoping). */

@@ -4,7 +4,10 @@ import { loadConfig, ConfigError } from '../config.js';
 import { openDatabase, migrateToLatest } from '../db/database.js';
 import { systemClock } from '../clock.js';
 import { guardProcess, prepare, serve, startWorker } from '../main.js';
-import { createAuthService } from '../auth/auth.service.js';
+import { createClientsService, type ClientsService } from '../auth/clients.service.js';
+import { createBlockedInviteesService, type BlockedInviteesService } from '../invitations/blocked-invitees.service.js';
+import { commandLineContext, type RequestContext } from '../http/context.js';
+import { foldEmail } from '../directory/email.js';
 import { createAdministrator } from '../tenancy/bootstrap.js';
 import { seedDirectory } from '../directory/seed.js';
 import { createUsersService } from '../directory/users.service.js';
@@ -94,24 +97,110 @@ program
     await database.close();
   });
 
-program
-  .command('clients')
-  .description('API clients (OAuth 2.0 client credentials)')
+/**
+ * Runs `work` against the database with the context of the `foyer` command, then closes it. The
+ * services it is given ask no role: whoever runs the command holds the database and FOYER_SECRET.
+ */
+async function asCommandLine(requestUrl: string, work: (services: CommandLineServices, ctx: RequestContext) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const { database, tenant } = await prepare(config);
+  const deps = { db: database.db, clock: systemClock, secret: config.secret, commandLine: true };
+  try {
+    await work({ clients: createClientsService(deps), blockedInvitees: createBlockedInviteesService(deps) }, commandLineContext(tenant.id, requestUrl));
+  } finally {
+    await database.close();
+  }
+}
+interface CommandLineServices {
+  clients: ClientsService;
+  blockedInvitees: BlockedInviteesService;
+}
+
+/** Prints every item of a list, page after page (`list` answers one page of Graph's collection for a query). */
+async function printAll(list: (query: Record<string, unknown>) => Promise<{ value: unknown[]; '@odata.nextLink'?: string }>): Promise<void> {
+  let query: Record<string, unknown> = { $top: '999' };
+  for (;;) {
+    const page = await list(query);
+    for (const item of page.value) console.log(JSON.stringify(item));
+    const next = page['@odata.nextLink'];
+    if (!next) return;
+    query = { ...query, $skiptoken: decodeURIComponent(/\$skiptoken=([^&]+)/.exec(next)![1]!) };
+  }
+}
+
+const clients = program.command('clients').description('API clients (OAuth 2.0 client credentials); every change is audited');
+clients
   .command('create')
   .description('Create an API client; prints {"clientId","clientSecret"} (the secret is shown once)')
   .requiredOption('--name <name>', 'display name')
   .requiredOption('--permissions <list>', `comma-separated: ${applicationPermissions.join(',')}`)
-  .action(async (opts: { name: string; permissions: string }) => {
-    const config = loadConfig();
-    const { database, tenant } = await prepare(config);
-    const auth = createAuthService({ db: database.db, clock: systemClock, secret: config.secret });
-    const permissions = opts.permissions
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
-    console.log(JSON.stringify(await auth.createClient(tenant.id, opts.name, permissions)));
-    await database.close();
-  });
+  .action((opts: { name: string; permissions: string }) =>
+    asCommandLine('/v1.0/foyer/clients', async ({ clients }, ctx) => {
+      const permissions = opts.permissions
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      console.log(JSON.stringify(await clients.createClient(ctx.actor.tenantId, opts.name, permissions)));
+    }),
+  );
+clients
+  .command('list')
+  .description('API clients, one JSON line each (never their secrets)')
+  .action(() => asCommandLine('/v1.0/foyer/clients', ({ clients }, ctx) => printAll((query) => clients.list({ ...ctx, query }))));
+for (const [name, accountEnabled, description] of [
+  ['disable', false, 'Disable an API client: it gets no new token, and its tokens stop working at once'],
+  ['enable', true, 'Enable a disabled API client again'],
+] as const)
+  clients
+    .command(name)
+    .description(`${description}; prints the client`)
+    .argument('<id>', 'client id')
+    .action((id: string) =>
+      asCommandLine(`/v1.0/foyer/clients/${id}`, async ({ clients }, ctx) => {
+        const { '@odata.context': _context, ...client } = await clients.update(ctx, id, { accountEnabled });
+        console.log(JSON.stringify(client));
+      }),
+    );
+clients
+  .command('delete')
+  .description('Delete an API client permanently: its tokens stop working at once')
+  .argument('<id>', 'client id')
+  .action((id: string) =>
+    asCommandLine(`/v1.0/foyer/clients/${id}`, async ({ clients }, ctx) => {
+      await clients.remove(ctx, id);
+      console.log(JSON.stringify({ id, deleted: true }));
+    }),
+  );
+clients
+  .command('rotate-secret')
+  .description('Replace the secret; prints {"clientId","clientSecret"}. The old secret and the tokens issued with it stop working at once')
+  .argument('<id>', 'client id')
+  .action((id: string) =>
+    asCommandLine(`/v1.0/foyer/clients/${id}/rotateSecret`, async ({ clients }, ctx) => {
+      const rotated = await clients.rotateSecret(ctx, id);
+      console.log(JSON.stringify({ clientId: rotated.id, clientSecret: rotated.clientSecret }));
+    }),
+  );
+
+const blocked = program
+  .command('invitations')
+  .description('Invitations')
+  .command('blocked')
+  .description('Addresses whose owners blocked future invitations from the organization');
+blocked
+  .command('list')
+  .description('Blocked addresses, one JSON line each')
+  .action(() => asCommandLine('/v1.0/foyer/blockedInvitees', ({ blockedInvitees }, ctx) => printAll((query) => blockedInvitees.list({ ...ctx, query }))));
+blocked
+  .command('remove')
+  .description('Lift the block of an address, so that it can be invited again')
+  .argument('<email>', 'the blocked address')
+  .action((email: string) =>
+    asCommandLine(`/v1.0/foyer/blockedInvitees/${email}`, async ({ blockedInvitees }, ctx) => {
+      await blockedInvitees.remove(ctx, email);
+      console.log(JSON.stringify({ emailAddress: foldEmail(email.trim()), removed: true }));
+    }),
+  );
 
 program
   .command('users')

@@ -8,7 +8,7 @@ import type { Actor } from '../auth/permissions.js';
 import { hashToken, randomToken } from '../auth/secrets.js';
 import { isGuid, newId } from '../ids.js';
 import { guestCaller } from './access.js';
-import { isValidEmail } from '../directory/email.js';
+import { emailProblem } from '../directory/email.js';
 import type { UserRow } from '../directory/users.repository.js';
 import type { InvitationsService } from '../invitations/invitations.service.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -233,7 +233,9 @@ export function createFilesService(deps: {
    * sharepoint, as far as the site's sharing level allows; refused with the reason otherwise.
    */
   async function shareWithEmail(ctx: RequestContext, site: SiteRow, email: string, what: string, redirectPath: string, message?: string): Promise<UserRow> {
-    if (!isValidEmail(email)) throw badRequest(`The email address '${email}' is not valid.`);
+    // Before the lookup: an address that folds onto another one would find that person.
+    const problem = emailProblem(email);
+    if (problem) throw badRequest(problem);
     const level = await effectiveLevel(site);
     const user = await userByEmail(ctx.actor.tenantId, email);
     if (user && user.user_type === 'Member') return user;

@@ -7,7 +7,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import { can, requireAccess, type Actor } from '../auth/permissions.js';
 import { guidPattern, isGuid, newId } from '../ids.js';
 import { guestCaller } from './access.js';
-import { isValidEmail } from '../directory/email.js';
+import { emailProblem, foldingProblem } from '../directory/email.js';
 import { findLiveUsers, type UserRow } from '../directory/users.repository.js';
 import { addRelations, findGroup } from '../directory/groups.repository.js';
 import type { GroupRow } from '../directory/groups.model.js';
@@ -92,12 +92,16 @@ export function createTeamsService(deps: { db: Kysely<Database>; clock: Clock; i
       if (!u) throw notFound(key);
       return u;
     }
+    // Before the lookup: a name that folds onto another one would find that person.
+    const folding = foldingProblem(key);
+    if (folding) throw badRequest(folding);
     const lower = key.toLowerCase();
     const byCol = (col: 'user_principal_name_lower' | 'mail_lower') =>
       db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).where(col, '=', lower).where('deleted_at', 'is', null).executeTakeFirst();
     const u = (await byCol('user_principal_name_lower')) ?? (await byCol('mail_lower'));
     if (u) return u;
-    if (!isValidEmail(key)) throw badRequest(`'${key}' is neither a user id nor an email address.`);
+    const problem = emailProblem(key);
+    if (problem) throw badRequest(problem);
     return null;
   }
 

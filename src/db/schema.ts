@@ -122,7 +122,11 @@ export interface ApiClientsTable {
   tenant_id: string;
   id: string;
   display_name: string;
+  display_name_lower: string;
   secret_hash: string;
+  /** Raised by each rotation; access tokens carry it, so the old secret's tokens end with it. */
+  secret_version: number;
+  secret_changed_at: string;
   permissions: string; // JSON string[]
   created_at: string;
   disabled_at: string | null;

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { parseListQuery } from '../graph/odata-query.js';
-import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
+import { collectionEnvelope, countRows, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, systemActor } from '../audit/audit.service.js';
 import { can, requireAccess, type Actor } from '../auth/permissions.js';
 import { requireMayActOn } from '../auth/act-on-whom.js';
@@ -67,16 +67,7 @@ export function createDeletedItemsService(deps: { db: Kysely<Database>; engine: 
         q.top,
         (r) => [r.deleted_at!, r.id],
       );
-      let count: number | undefined;
-      if (q.count)
-        count = Number(
-          (
-            await query
-              .clearSelect()
-              .select((eb) => eb.fn.countAll().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = q.count ? await countRows(query) : undefined;
       return collectionEnvelope({
         baseUrl: ctx.baseUrl,
         context: `directory/deletedItems/microsoft.graph.${kind}`,

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import { badRequest, forbidden, notFound } from '../graph/errors.js';
 import { compileFilter, normalizeSearchValue, parseListQuery, parseSelect, type ODataQuery } from '../graph/odata-query.js';
-import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
+import { collectionEnvelope, countRows, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, diffProperties, type AuditTarget } from '../audit/audit.service.js';
 import { can, directoryRoleList, guestAccessLevels, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
 import { newId, guidPattern, isGuid } from '../ids.js';
@@ -136,16 +136,7 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
       .where('u.deleted_at', 'is', null);
     if (q.filter) query = query.where(compileFilter(userEntity, q.filter, 'u', ctx.actor.tenantId));
     const page = await fetchKeysetPage<UserRow>(query, { columns: ['m.user_id'], direction: 'asc' }, positionFrom(deps.secret, q), q.top, (r) => [r.id]);
-    let count: number | undefined;
-    if (q.count)
-      count = Number(
-        (
-          await query
-            .clearSelect()
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = q.count ? await countRows(query) : undefined;
     return collectionEnvelope({
       baseUrl: ctx.baseUrl,
       context: 'directoryObjects',
@@ -221,16 +212,7 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
         q.top,
         (r) => (sortKey ? [r[sortKey], r.id] : [r.id]),
       );
-      let count: number | undefined;
-      if (q.count)
-        count = Number(
-          (
-            await query
-              .clearSelect()
-              .select((eb) => eb.fn.countAll().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = q.count ? await countRows(query) : undefined;
       return collectionEnvelope({
         baseUrl: ctx.baseUrl,
         context: 'groups',
@@ -425,16 +407,7 @@ export function createGroupsService(deps: { db: Kysely<Database>; engine: Engine
           roleTemplateId: role.id,
         };
       });
-      let count: number | undefined;
-      if (q.count)
-        count = Number(
-          (
-            await union
-              .clearSelect()
-              .select((eb) => eb.fn.countAll().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = q.count ? await countRows(union) : undefined;
       return collectionEnvelope({
         baseUrl: ctx.baseUrl,
         context: 'directoryObjects',

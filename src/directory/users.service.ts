@@ -13,7 +13,7 @@ import { hashPassword } from '../auth/secrets.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { isGuid } from '../ids.js';
 import { buildUserRow } from './user-row.js';
-import { isValidEmail } from './email.js';
+import { emailProblem } from './email.js';
 import { userEntity } from './users.entity.js';
 import { toGraphUser, userColumnsFor } from './users.mapper.js';
 import { findUser, insertUser, liveUsers, searchUsersPage, updateUser, whereSearchMatches, type UserRow } from './users.repository.js';
@@ -124,10 +124,14 @@ export function createUsersService(deps: UsersDeps) {
     return admins.length === 1 && admins[0]!.user_id === userId;
   }
 
-  function validateEmails(body: { mail?: string | null; otherMails?: string[] }): void {
-    if (body.mail && !isValidEmail(body.mail)) throw badRequest(`Invalid value specified for property 'mail' of resource 'User'.`);
-    for (const m of body.otherMails ?? [])
-      if (!isValidEmail(m)) throw badRequest(`Invalid value specified for property 'otherMails' of resource 'User': '${m}'.`);
+  async function validateEmails(tenantId: string, body: { mail?: string | null; otherMails?: string[] }): Promise<void> {
+    const addresses = [...(body.mail ? [['mail', body.mail]] : []), ...(body.otherMails ?? []).map((m) => ['otherMails', m])];
+    if (addresses.length === 0) return;
+    const ownDomains = [await tenantDomain(tenantId)];
+    for (const [property, address] of addresses) {
+      const problem = emailProblem(address!, ownDomains);
+      if (problem) throw badRequest(`Invalid value specified for property '${property}' of resource 'User'. ${problem}`);
+    }
   }
 
   async function validateUpn(tenantId: string, upn: string): Promise<void> {
@@ -278,7 +282,7 @@ export function createUsersService(deps: UsersDeps) {
       requireAccess(ctx.actor, 'users.write');
       const tenantId = ctx.actor.tenantId;
       await validateUpn(tenantId, body.userPrincipalName);
-      validateEmails(body);
+      await validateEmails(tenantId, body);
       checkPassword(body.passwordProfile.password);
       const now = clock.now().toISOString();
       const row = buildUserRow(
@@ -345,7 +349,7 @@ export function createUsersService(deps: UsersDeps) {
       const before = await findUser(db, ctx.actor.tenantId, userKey(key));
       if (!before) throw notFound(key);
       if (body.userPrincipalName !== undefined) await validateUpn(ctx.actor.tenantId, body.userPrincipalName);
-      validateEmails(body);
+      await validateEmails(ctx.actor.tenantId, body);
       if (body.passwordProfile) checkPassword(body.passwordProfile.password);
 
       const changes: Partial<UserRow> = {};

@@ -1,6 +1,8 @@
-import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { ODataQuery } from './odata-query.js';
-import { decodeSkipToken, encodeSkipToken } from './odata-query.js';
+import type { EntityDefinition } from './entity.js';
+import type { RequestContext } from '../http/context.js';
+import { compileFilter, decodeSkipToken, encodeSkipToken, parseListQuery } from './odata-query.js';
 import { badRequest } from './errors.js';
 
 // Lists are assembled from dynamic column names, so the builder is typed loosely here and the
@@ -100,7 +102,56 @@ function withSkipToken(requestUrl: string, token: string): string {
   return `${path}?${kept.join('&')}`;
 }
 
+/** `$count`: how many rows the list query (filtered and scoped, before paging) selects. */
+export async function countRows(query: AnyQuery): Promise<number> {
+  const row = (await query
+    .clearSelect()
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()) as { n: number | string | bigint };
+  return Number(row.n);
+}
+
 /** Next-page token for a page, or null on the last page. */
 export function nextTokenOf(secret: string, query: ODataQuery, next: unknown[] | null): string | null {
   return next ? encodeSkipToken(secret, query.fingerprint, next) : null;
+}
+
+/**
+ * A page of a collection whose rows `base` selects (read as the subquery `x`): `$filter`, one
+ * `$orderby` column then the entity's key column, `$select`, `$top`, `$count` and `$skiptoken` as
+ * `entity` declares them, answered in Graph's envelope with the rows as `shape` maps them. For
+ * collections without `$search`; the directory's users and groups have lists of their own.
+ */
+export async function listCollection<Row extends Record<string, unknown>>(args: {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>;
+  secret: string;
+  ctx: RequestContext;
+  entity: EntityDefinition;
+  base: AnyQuery;
+  shape: (rows: Row[], select: string[]) => Promise<Record<string, unknown>[]> | Record<string, unknown>[];
+}): Promise<CollectionEnvelope> {
+  const { ctx, entity } = args;
+  const q = parseListQuery(entity, ctx);
+  if (q.search) throw badRequest('$search is not supported on this collection.');
+  let query: AnyQuery = args.db.selectFrom(args.base.as('x')).selectAll('x');
+  if (q.filter) query = query.where(compileFilter(entity, q.filter, 'x', ctx.actor.tenantId));
+  const sortKey = q.orderBy?.column;
+  const key = entity.keyColumn;
+  const page = await fetchKeysetPage<Row>(
+    query,
+    { columns: sortKey ? [`x.${sortKey}`, `x.${key}`] : [`x.${key}`], direction: q.orderBy?.direction ?? 'asc' },
+    positionFrom(args.secret, q),
+    q.top,
+    (r) => (sortKey ? [r[sortKey], r[key]] : [r[key]]),
+  );
+  return collectionEnvelope({
+    baseUrl: ctx.baseUrl,
+    context: entity.entitySet,
+    select: q.explicitSelect ? q.select : null,
+    value: await args.shape(page.rows, q.select),
+    count: q.count ? await countRows(query) : undefined,
+    requestUrl: ctx.requestUrl,
+    nextToken: nextTokenOf(args.secret, q, page.next),
+  });
 }

@@ -1,4 +1,5 @@
 import type { Actor } from '../auth/permissions.js';
+import { systemActor } from '../audit/audit.service.js';
 
 /** What a service needs to know about the request it serves. */
 export interface RequestContext {
@@ -11,4 +12,16 @@ export interface RequestContext {
   requestUrl: string;
   query: Record<string, unknown>;
   consistencyLevel: string | undefined;
+}
+
+/** The context of a `foyer` command: it acts as Foyer itself, named so in the audit log. */
+export function commandLineContext(tenantId: string, requestUrl: string, query: Record<string, unknown> = {}): RequestContext {
+  return {
+    actor: { ...systemActor(tenantId), displayName: 'Foyer command line' },
+    correlationId: `cli-${process.pid}`,
+    baseUrl: '',
+    requestUrl,
+    query,
+    consistencyLevel: undefined,
+  };
 }

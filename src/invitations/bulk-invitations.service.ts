@@ -10,7 +10,7 @@ import { insertMany } from '../db/bulk-insert.js';
 import { enqueueJob } from '../jobs/jobs.repository.js';
 import { signalJobsCommitted } from '../jobs/job-signals.js';
 import { isGuid, newId } from '../ids.js';
-import { emailDomain, isValidEmail } from '../directory/email.js';
+import { emailDomain, emailProblem } from '../directory/email.js';
 import { buildUserRow } from '../directory/user-row.js';
 import { insertUsers, type UserRow } from '../directory/users.repository.js';
 import { findTenant, type Tenant } from '../tenancy/tenants.service.js';
@@ -238,7 +238,8 @@ export function createBulkInvitationsService(deps: { db: Kysely<Database>; clock
     };
     const fail = (column: keyof typeof names, reason: string): LineRow => ({ ...row, status: 'failed', error_column: names[column], reason });
     if (!line.email) return fail('email', 'The email address is missing.');
-    if (!isValidEmail(line.email)) return fail('email', `'${line.email}' is not a valid email address.`);
+    const problem = emailProblem(line.email, [context.tenant.initialDomain]);
+    if (problem) return fail('email', problem);
     const lower = line.email.toLowerCase();
     const earlier = context.seen.get(lower);
     if (earlier !== undefined) return fail('email', `Duplicate of line ${earlier}.`);

@@ -5,6 +5,7 @@ import type { RequestContext } from '../http/context.js';
 import { badRequest, forbidden } from '../graph/errors.js';
 import { recordAudit, diffProperties } from '../audit/audit.service.js';
 import { requireAccess } from '../auth/permissions.js';
+import { isAsciiDomainName } from '../directory/email.js';
 
 /** Domains guests may come from: any, only those listed (allow), or all but those listed (deny). */
 export interface CollaborationPolicy {
@@ -13,7 +14,6 @@ export interface CollaborationPolicy {
 }
 
 const MAX_POLICY_CHARACTERS = 25_000;
-const domainPattern = /^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 export async function readCollaborationPolicy(db: Kysely<Database>, tenantId: string): Promise<CollaborationPolicy> {
   const row = await db.selectFrom('tenants').select('collaboration_policy').where('id', '=', tenantId).executeTakeFirstOrThrow();
@@ -42,7 +42,7 @@ export function createCollaborationPolicyService(deps: { db: Kysely<Database>; c
     async update(ctx: RequestContext, patch: { mode?: CollaborationPolicy['mode']; domains?: string[] }): Promise<void> {
       requireAccess(ctx.actor, 'policy.write');
       const domains = patch.domains?.map((d) => d.trim().toLowerCase());
-      const bad = domains?.find((d) => !domainPattern.test(d));
+      const bad = domains?.find((d) => !isAsciiDomainName(d.replace(/^\*\./, '')));
       if (bad !== undefined) throw badRequest(`'${bad}' is not a domain name.`);
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database, InvitationsTable, UsersTable } from '../db/schema.js';
 import type { MailContent, MailRow, QueuedMail } from '../mail/mail-queue.js';
 import { storedContent } from '../mail/mail-queue.js';
-import { deriveKey, hmac } from '../auth/secrets.js';
+import { deriveKey, hmac, safeEqual } from '../auth/secrets.js';
+import { isGuid } from '../ids.js';
 import { invitationMail, invitationSubject, pickLanguage } from '../mail/templates.js';
 import { findTenant } from '../tenancy/tenants.service.js';
 
@@ -18,6 +19,26 @@ const blockLink = (baseUrl: string, token: string) => `${baseUrl}/redeem/block?t
 export function invitationToken(secret: string, invitationId: string, sendCount: number): string {
   return hmac(deriveKey(secret, 'invitation-token'), `${invitationId}.${sendCount}`);
 }
+
+/**
+ * The token of the "block future invitations" link of an invitation's `sendCount`-th email. Its
+ * key has a purpose of its own, so it cannot be derived from the redeem link, which the inviter is
+ * given; it is sent only in the email. It names its invitation, so nothing of it is stored.
+ */
+export function blockToken(secret: string, invitationId: string, sendCount: number): string {
+  return `${invitationId}.${hmac(deriveKey(secret, 'invitation-block-token'), `${invitationId}.${sendCount}`)}`;
+}
+
+/** The invitation a block token names, or null when it has not a block token's form. */
+export function invitationOfBlockToken(token: string): string | null {
+  const dot = token.indexOf('.');
+  const id = dot > 0 ? token.slice(0, dot) : '';
+  return isGuid(id) ? id.toLowerCase() : null;
+}
+
+/** Whether `token` is the block token of the invitation's current email. */
+export const isBlockTokenOf = (secret: string, token: string, invitation: { id: string; send_count: number }): boolean =>
+  safeEqual(token, blockToken(secret, invitation.id, invitation.send_count));
 
 type Invitation = Pick<
   InvitationsTable,
@@ -66,14 +87,13 @@ export function invitationMailContent(db: Kysely<Database>, secret: string): Mai
       .executeTakeFirst();
     if (!row) return null;
     const tenant = (await findTenant(db, mail.tenant_id))!;
-    const token = invitationToken(secret, row.id, row.send_count);
     const { text, html } = invitationMail({
       lang: pickLanguage(row.message_language, row.preferred_language),
       inviterName: row.inviter_display_name,
       orgName: tenant.displayName,
       customMessage: row.message_body,
-      redeemUrl: redeemLink(baseUrl, token),
-      blockUrl: blockLink(baseUrl, token),
+      redeemUrl: redeemLink(baseUrl, invitationToken(secret, row.id, row.send_count)),
+      blockUrl: blockLink(baseUrl, blockToken(secret, row.id, row.send_count)),
     });
     return { text, html };
   };

@@ -16,7 +16,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { insertMany } from '../db/bulk-insert.js';
 import { isGuid, newId } from '../ids.js';
 import { hitRateLimit } from '../http/rate-limit.js';
-import { emailDomain, isValidEmail } from '../directory/email.js';
+import { emailDomain, emailProblem } from '../directory/email.js';
 import { buildUserRow } from '../directory/user-row.js';
 import { findLiveUsers, insertUser, updateUser, type UserRow } from '../directory/users.repository.js';
 import { addRelations, existingRelations, findGroup } from '../directory/groups.repository.js';
@@ -288,7 +288,6 @@ export function createInvitationsService(deps: {
     const actor = ctx.actor;
     const email = body.invitedUserEmailAddress.trim();
     const emailLower = email.toLowerCase();
-    if (!isValidEmail(email)) throw badRequest(`The email address '${body.invitedUserEmailAddress}' is not valid.`);
     let redirect: URL;
     try {
       redirect = new URL(body.inviteRedirectUrl);
@@ -299,7 +298,10 @@ export function createInvitationsService(deps: {
     const userType = body.invitedUserType?.toLowerCase() === 'member' ? 'Member' : 'Guest';
     if (userType === 'Member' && !can(actor, 'users.write')) throw forbidden('Only administrators can invite users as members.');
     const cc = body.invitedUserMessageInfo?.ccRecipients?.map((r) => r.emailAddress) ?? [];
-    for (const c of cc) if (!isValidEmail(c.address)) throw badRequest(`The cc recipient '${c.address}' is not a valid email address.`);
+    for (const c of cc) {
+      const ccProblem = emailProblem(c.address);
+      if (ccProblem) throw badRequest(ccProblem);
+    }
     const now = clock.now().toISOString();
     const invitationId = newId();
     const token = invitationToken(deps.secret, invitationId, body.sendInvitationMessage === true ? 1 : 0);
@@ -307,6 +309,9 @@ export function createInvitationsService(deps: {
     return deps.transact(async (trx) => {
       // One read of the organization serves the policy checks, the UPN and the email.
       const tenant = (await findTenant(trx, actor.tenantId))!;
+      // Checked before anything is read by the address: an address that folds onto another one would find that guest.
+      const problem = emailProblem(email, [tenant.initialDomain]);
+      if (problem) throw badRequest(problem);
       requireMayInvite(tenant, actor);
       if (
         await trx

@@ -123,8 +123,9 @@ export function registerRedemptionRoutes(
     reply: FastifyReply,
     token: string | undefined,
     then: (found: Extract<LinkLookup, { ok: true }>, lang: Language) => Promise<unknown>,
+    lookup: (token: string | undefined) => Promise<LinkLookup> = redemption.lookup,
   ) {
-    const found = await redemption.lookup(token);
+    const found = await lookup(token);
     if (!found.ok) {
       const lang = langOf(req);
       return problemPage(reply, lang, found.problem, found.tenant?.displayName ?? (await orgName()));
@@ -230,35 +231,48 @@ export function registerRedemptionRoutes(
     }),
   );
 
+  // The block link carries a token of its own (only the email has it), never the redeem link's.
   app.get('/redeem/block', anonymous, (req, reply) => {
     const token = (req.query as Form).t;
-    return withLink(req, reply, token, async (found, lang) => {
-      const s = pageStrings[lang];
-      return send(
-        reply,
-        lang,
-        s.blockTitle,
-        html`<h1>${s.blockTitle}</h1>
-          <p>${s.blockQuestion(found.tenant.displayName, found.invitation.invited_email)}</p>
-          <form method="post" action="/redeem/block">
-            <input type="hidden" name="t" value="${token!}" /><button class="primary" type="submit">${s.block}</button>
-          </form>`,
-      );
-    });
+    return withLink(
+      req,
+      reply,
+      token,
+      async (found, lang) => {
+        const s = pageStrings[lang];
+        return send(
+          reply,
+          lang,
+          s.blockTitle,
+          html`<h1>${s.blockTitle}</h1>
+            <p>${s.blockQuestion(found.tenant.displayName, found.invitation.invited_email)}</p>
+            <form method="post" action="/redeem/block">
+              <input type="hidden" name="t" value="${token!}" /><button class="primary" type="submit">${s.block}</button>
+            </form>`,
+        );
+      },
+      redemption.lookupBlock,
+    );
   });
 
   app.post('/redeem/block', anonymous, (req, reply) =>
-    withLink(req, reply, (req.body as Form)?.t, async (found, lang) => {
-      await redemption.block(found.invitation);
-      const s = pageStrings[lang];
-      return send(
-        reply,
-        lang,
-        s.blockTitle,
-        html`<h1>${s.blockTitle}</h1>
-          <p>${s.blockedText(found.tenant.displayName)}</p>`,
-      );
-    }),
+    withLink(
+      req,
+      reply,
+      (req.body as Form)?.t,
+      async (found, lang) => {
+        await redemption.block(found);
+        const s = pageStrings[lang];
+        return send(
+          reply,
+          lang,
+          s.blockTitle,
+          html`<h1>${s.blockTitle}</h1>
+            <p>${s.blockedText(found.tenant.displayName)}</p>`,
+        );
+      },
+      redemption.lookupBlock,
+    ),
   );
 
   const signInPage = async (req: FastifyRequest, reply: FastifyReply, error?: string) => {

@@ -13,6 +13,8 @@ import { queueMail } from '../mail/mail-queue.js';
 import { oneTimeCodeMail, type Language } from '../mail/templates.js';
 import { domainAllowed, readCollaborationPolicy } from './collaboration-policy.js';
 import type { InvitationRow } from './invitations.service.js';
+import { invitationOfBlockToken, isBlockTokenOf } from './invitation-mail.js';
+import { blockedInviteeTarget } from './blocked-invitees.service.js';
 import type { UserRow } from '../directory/users.repository.js';
 
 /** Why a redeem link cannot be used; each is shown as its own clear page. */
@@ -29,7 +31,14 @@ const CODE_WINDOW_SECONDS = 900;
  * Guest-side flows: redeeming an invitation (consent once, then an email code), later sign-ins
  * with a code, blocking invitations, and leaving the organization.
  */
-export function createRedemptionService(deps: { db: Kysely<Database>; clock: Clock; mailFrom: string; codes: OneTimeCodes; auth: AuthService }) {
+export function createRedemptionService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  secret: string;
+  mailFrom: string;
+  codes: OneTimeCodes;
+  auth: AuthService;
+}) {
   const { db, clock, codes, auth } = deps;
 
   const guestActor = (user: UserRow): Actor => ({
@@ -47,7 +56,19 @@ export function createRedemptionService(deps: { db: Kysely<Database>; clock: Clo
   /** Resolves a redeem link; the token is only ever compared by its hash. */
   async function lookup(token: string | undefined): Promise<LinkLookup> {
     if (!token || token.length > 100) return { ok: false, problem: 'unknown' };
-    const invitation = await db.selectFrom('invitations').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    return usable(await db.selectFrom('invitations').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst());
+  }
+
+  /** Resolves a "block future invitations" link: its own token, which only the invitation's current email carries. */
+  async function lookupBlock(token: string | undefined): Promise<LinkLookup> {
+    const id = token && token.length <= 100 ? invitationOfBlockToken(token) : null;
+    if (!id) return { ok: false, problem: 'unknown' };
+    const invitation = await db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+    return usable(invitation && isBlockTokenOf(deps.secret, token!, invitation) ? invitation : undefined);
+  }
+
+  /** Whether the invitation of a link can still be used, and by whom. */
+  async function usable(invitation: InvitationRow | undefined): Promise<LinkLookup> {
     if (!invitation) return { ok: false, problem: 'unknown' };
     const tenant = (await findTenant(db, invitation.tenant_id))!;
     if (invitation.status === 'Accepted') return { ok: false, problem: 'used', tenant };
@@ -78,6 +99,7 @@ export function createRedemptionService(deps: { db: Kysely<Database>; clock: Clo
 
   return {
     lookup,
+    lookupBlock,
 
     /** Records consent (asked once) and sends the first code. */
     async consentAndSendCode(found: Extract<LinkLookup, { ok: true }>, ip: string, lang: Language): Promise<void> {
@@ -202,14 +224,32 @@ export function createRedemptionService(deps: { db: Kysely<Database>; clock: Clo
     },
 
     /** "Block future invitations": the address is refused from now on, and its pending invitations end. */
-    async block(invitation: InvitationRow): Promise<void> {
+    async block(found: Extract<LinkLookup, { ok: true }>): Promise<void> {
+      const { invitation, user } = found;
       const now = clock.now().toISOString();
       await db.transaction().execute(async (trx) => {
-        await trx
+        const added = await trx
           .insertInto('blocked_invitees')
           .values({ tenant_id: invitation.tenant_id, email_lower: invitation.invited_email_lower, created_at: now })
           .onConflict((oc) => oc.doNothing())
-          .execute();
+          .executeTakeFirst();
+        // The person the invitation was sent to acts, as when redeeming it.
+        if (Number(added.numInsertedOrUpdatedRows ?? 0) > 0)
+          await recordAudit(
+            trx,
+            guestActor(user),
+            {
+              activity: 'Block future invitations',
+              category: 'UserManagement',
+              operationType: 'Add',
+              targets: [
+                blockedInviteeTarget(invitation.invited_email_lower),
+                { id: user.id, displayName: user.display_name, type: 'User', userPrincipalName: user.user_principal_name },
+              ],
+            },
+            `block-${invitation.id}`,
+            now,
+          );
         await trx
           .updateTable('invitations')
           .set({ status: 'Revoked', revoked_at: now })

@@ -8,7 +8,7 @@ import { buildApp, bulkInvitationsFor } from '../../src/app.js';
 import { invitationMailContent } from '../../src/invitations/invitation-mail.js';
 import { openDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
 import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
-import { createAuthService } from '../../src/auth/auth.service.js';
+import { createClientsService } from '../../src/auth/clients.service.js';
 import { SESSION_COOKIE } from '../../src/auth/auth.service.js';
 import type { Clock } from '../../src/clock.js';
 import type { Tenant } from '../../src/tenancy/tenants.service.js';
@@ -152,7 +152,7 @@ export async function createTestApp(
     ...testBulkConfig,
   };
   const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false, oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs });
-  const auth = createAuthService({ db: database.db, clock, secret: TEST_SECRET });
+  const clients = createClientsService({ db: database.db, clock, secret: TEST_SECRET, commandLine: true });
   return {
     app,
     database,
@@ -160,7 +160,7 @@ export async function createTestApp(
     clock,
     admin: { id: admin!.userId, userPrincipalName: admin!.userPrincipalName, password: ADMIN_PASSWORD },
     async clientToken(permissions) {
-      const { clientId, clientSecret } = await auth.createClient(tenant.id, `client ${permissions.join(' ')}`, permissions);
+      const { clientId, clientSecret } = await clients.createClient(tenant.id, `client ${permissions.join(' ')}`, permissions);
       const res = await app.inject({
         method: 'POST',
         url: '/oauth2/v2.0/token',

@@ -302,6 +302,17 @@ export const en = {
     linkLifetime: 'Invitation link lifetime',
     linkLifetimeText: 'Invitation links stay valid for {{count}} days. The server’s FOYER_INVITE_TTL_DAYS setting changes it.',
     readOnly: 'Only a Global Administrator can change these settings.',
+    blocked: 'Blocked invitees',
+    blockedIntro:
+      'People who chose “Block future invitations” in an invitation email. No one in the organization can invite these addresses until an administrator removes the block.',
+    blockedEmpty: 'No address has blocked invitations.',
+    blockedAddress: 'Email address',
+    blockedSince: 'Blocked',
+    blockedActions: 'Actions',
+    blockedRemoveOne: 'Remove the block of {{email}}',
+    blockedRemoveTitle: 'Remove the block of {{email}}?',
+    blockedRemoveText: 'The address can be invited again. The person chose not to receive invitations: remove the block only when they ask for it.',
+    blockedRemoved: '{{email}} can be invited again.',
   },
   outbox: {
     title: 'Mail outbox',

@@ -304,6 +304,18 @@ export const nl: Strings = {
     linkLifetime: 'Geldigheid van uitnodigingslinks',
     linkLifetimeText: 'Uitnodigingslinks blijven {{count}} dagen geldig. De serverinstelling FOYER_INVITE_TTL_DAYS wijzigt dit.',
     readOnly: 'Alleen een globale beheerder kan deze instellingen wijzigen.',
+    blocked: 'Geblokkeerde genodigden',
+    blockedIntro:
+      'Mensen die in een uitnodigingsmail voor “Toekomstige uitnodigingen blokkeren” kozen. Niemand in de organisatie kan deze adressen uitnodigen tot een beheerder de blokkering verwijdert.',
+    blockedEmpty: 'Geen enkel adres heeft uitnodigingen geblokkeerd.',
+    blockedAddress: 'E-mailadres',
+    blockedSince: 'Geblokkeerd',
+    blockedActions: 'Acties',
+    blockedRemoveOne: 'Blokkering van {{email}} verwijderen',
+    blockedRemoveTitle: 'Blokkering van {{email}} verwijderen?',
+    blockedRemoveText:
+      'Het adres kan weer worden uitgenodigd. Deze persoon wilde geen uitnodigingen ontvangen: verwijder de blokkering alleen als diegene erom vraagt.',
+    blockedRemoved: '{{email}} kan weer worden uitgenodigd.',
   },
   outbox: {
     title: 'Postvak uit',

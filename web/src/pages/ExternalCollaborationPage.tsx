@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { PageHeader } from '../components/PageHeader';
+import { BlockedInvitees } from '../components/BlockedInvitees';
 import { errorText, useAdminCenterInfo } from '../format';
 import { useNotify } from '../notify';
 import { usePermissions } from '../session';
@@ -147,6 +148,15 @@ function SettingsForm(props: { auth: AuthorizationPolicy; collab: CollaborationP
         <Button appearance="primary" onClick={() => void save()} disabled={busy}>
           {t('common.save')}
         </Button>
+      )}
+      {/* Global and User Administrators lift blocks; saved on its own, not with the settings above. */}
+      {can.manageUsers && (
+        <section className={styles.section} style={{ marginTop: 24 }} aria-labelledby="blocked-heading">
+          <h2 className={styles.heading} id="blocked-heading">
+            {t('settings.blocked')}
+          </h2>
+          <BlockedInvitees />
+        </section>
       )}
     </>
   );
