@@ -67,8 +67,20 @@ export function bulkInvitationsFor(
   });
 }
 
+/**
+ * FOYER_TRUST_PROXY as Fastify applies it. Fastify ignores a bare hop count (a client that reaches
+ * the port directly could claim to be the last hop); Foyer takes the count as the operator's word
+ * that every connection comes through that many proxies, as it takes `true`.
+ */
+function trustProxyOption(trust: Config['trustProxy']) {
+  return typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+}
+
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys> &
+  config: Pick<
+    Config,
+    'baseUrl' | 'trustProxy' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys
+  > &
     Partial<Pick<Config, 'dataDir' | 'uploadMaxBytes' | 'smtpUrl'>>;
   /** Where team and site files are kept; a folder under the data directory when not given. */
   storage?: FileStorage;
@@ -89,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: true,
+    trustProxy: trustProxyOption(config.trustProxy),
     routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: handleFrameworkError,

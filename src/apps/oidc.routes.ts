@@ -11,6 +11,7 @@ import { pageLanguage, renderPage } from '../web/page.js';
 import { codeErrorText, pageStrings } from '../web/strings.js';
 import { findTenant } from '../tenancy/tenants.service.js';
 import { OIDC_PREFIX, type Oidc } from './oidc-provider.js';
+import { baseUrlOf } from '../http/request-context.js';
 
 type Form = Record<string, string | undefined>;
 type Details = { uid: string; prompt: { name: string }; params: Record<string, unknown>; session?: { accountId?: string } };
@@ -36,7 +37,7 @@ export async function registerOidcRoutes(
   },
 ): Promise<void> {
   const { oidc, auth, redemption } = deps;
-  const issuerOf = (req: FastifyRequest) => deps.baseUrl ?? `${req.protocol}://${req.host}`;
+  const issuerOf = (req: FastifyRequest) => baseUrlOf(req, deps.baseUrl);
 
   await app.register(async (scope) => {
     // Leave request bodies unread: oidc-provider parses its own (and would refuse a pre-parsed one).

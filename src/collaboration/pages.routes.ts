@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { SESSION_COOKIE } from '../auth/auth.service.js';
 import type { RequestContext } from '../http/context.js';
+import { baseUrlOf } from '../http/request-context.js';
 import { GraphError } from '../graph/errors.js';
 import { html, type SafeHtml } from '../mail/html.js';
 import { pageLanguage, renderPage } from '../web/page.js';
@@ -64,7 +65,7 @@ export function registerCollaborationPages(
       ctx: {
         actor,
         correlationId: req.id,
-        baseUrl: deps.baseUrl ?? `${req.protocol}://${req.host}`,
+        baseUrl: baseUrlOf(req, deps.baseUrl),
         requestUrl: req.url,
         query: { $top: '50' },
         consistencyLevel: undefined,

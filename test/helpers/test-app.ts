@@ -11,6 +11,7 @@ import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
 import { createAuthService } from '../../src/auth/auth.service.js';
 import { SESSION_COOKIE } from '../../src/auth/auth.service.js';
 import type { Clock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
 import type { Tenant } from '../../src/tenancy/tenants.service.js';
 
 /** The engine under test: PostgreSQL when FOYER_TEST_DATABASE_URL is set (the runner sets it), else SQLite. */
@@ -127,8 +128,14 @@ export async function processStorage(
   };
 }
 
-/** Builds Foyer on a fresh database with the organization and its first Global Administrator. */
-export async function createTestApp(options: { baseUrl?: string | null; invitesPerMinute?: number; oidcKeyCheckIntervalMs?: number } = {}): Promise<TestApp> {
+/**
+ * Builds Foyer on a fresh database with the organization and its first Global Administrator.
+ * `inject()` connects from 127.0.0.1, and tests play a proxy on loopback (X-Forwarded-For names the
+ * client) unless `trustProxy` says otherwise.
+ */
+export async function createTestApp(
+  options: { baseUrl?: string | null; trustProxy?: Config['trustProxy']; invitesPerMinute?: number; oidcKeyCheckIntervalMs?: number } = {},
+): Promise<TestApp> {
   const database = await openTestDatabase();
   await migrateToLatest(database.db);
   const clock = testClock();
@@ -139,6 +146,7 @@ export async function createTestApp(options: { baseUrl?: string | null; invitesP
   );
   const config = {
     baseUrl: options.baseUrl === undefined ? 'http://foyer.test' : options.baseUrl,
+    trustProxy: options.trustProxy ?? ['loopback'],
     secret: TEST_SECRET,
     bodyLimit: 1024 * 1024,
     logLevel: 'silent',
