@@ -10,6 +10,7 @@ import type { Clock } from './clock.js';
 import { createAuthService } from './auth/auth.service.js';
 import { registerAuthRoutes } from './auth/auth.routes.js';
 import { registerAuthentication } from './http/authenticate.js';
+import { registerFormOriginCheck } from './http/form-origin.js';
 import { handleError, handleFrameworkError, errorEnvelope } from './http/errors.js';
 import { contextOf } from './http/request-context.js';
 import { createUsersService } from './directory/users.service.js';
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const auth = createAuthService({ db: database.db, clock, secret: config.secret });
+  registerFormOriginCheck(app, config.baseUrl);
   registerAuthentication(app, auth);
   const ctx = (req: Parameters<typeof contextOf>[0]) => contextOf(req, config.baseUrl);
   const serviceDeps = { db: database.db, engine: database.engine, clock, secret: config.secret };

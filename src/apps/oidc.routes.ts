@@ -15,7 +15,7 @@ import { baseUrlOf } from '../http/request-context.js';
 
 type Form = Record<string, string | undefined>;
 type Details = { uid: string; prompt: { name: string }; params: Record<string, unknown>; session?: { accountId?: string } };
-const hidden = { config: { anonymous: true }, schema: { hide: true } };
+const hidden = { config: { anonymous: true, page: true }, schema: { hide: true } };
 /** oidc-provider reads the Authorization header (userinfo) and the body itself; Foyer's authentication stays out. */
 const providerRoute = { config: { anonymous: true, ownAuthentication: true }, schema: { hide: true } };
 

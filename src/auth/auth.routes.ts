@@ -30,7 +30,10 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts
     }
     return auth.issueClientToken(form, basic);
   };
-  const tokenRoute = { config: { anonymous: true }, schema: { tags: ['auth'], summary: 'OAuth 2.0 token endpoint (client credentials)' } };
+  const tokenRoute = {
+    config: { anonymous: true, acceptsCrossSitePosts: true },
+    schema: { tags: ['auth'], summary: 'OAuth 2.0 token endpoint (client credentials)' },
+  };
   app.post('/oauth2/v2.0/token', tokenRoute, tokenHandler);
   // MSAL and Azure Identity put the tenant in the path.
   app.post('/:tenant/oauth2/v2.0/token', tokenRoute, tokenHandler);

@@ -18,7 +18,7 @@ import { renderMessageText, type Mention } from './messages.js';
 import { collaborationStrings } from './pages.strings.js';
 import { LIVE_SCRIPT } from './live-script.js';
 
-const page = { config: { anonymous: true }, schema: { hide: true } };
+const page = { config: { anonymous: true, page: true }, schema: { hide: true } };
 
 /**
  * The guest's (and member's) pages of a team: channel chat with live updates, files, meetings. The

@@ -16,7 +16,7 @@ import type { AccessEntry } from '../collaboration/my-access.service.js';
 import { collaborationStrings } from '../collaboration/pages.strings.js';
 
 type Form = Record<string, string | undefined>;
-const anonymous = { config: { anonymous: true }, schema: { hide: true } };
+const anonymous = { config: { anonymous: true, page: true }, schema: { hide: true } };
 
 /**
  * The guest's pages: redeem (invitation → consent → code → redirect), code sign-in, block

@@ -78,6 +78,8 @@ export interface TestApp {
   database: DatabaseHandle;
   tenant: Tenant;
   clock: TestClock;
+  /** The origin a browser on Foyer's pages sends: FOYER_BASE_URL's, or inject's default host. */
+  origin: string;
   admin: { id: string; userPrincipalName: string; password: string };
   /** An API client token with these application permissions. */
   clientToken(permissions: string[]): Promise<string>;
@@ -163,6 +165,7 @@ export async function createTestApp(
     database,
     tenant,
     clock,
+    origin: new URL(config.baseUrl ?? 'http://localhost').origin,
     admin: { id: admin!.userId, userPrincipalName: admin!.userPrincipalName, password: ADMIN_PASSWORD },
     async clientToken(permissions) {
       const { clientId, clientSecret } = await auth.createClient(tenant.id, `client ${permissions.join(' ')}`, permissions);
