@@ -1,7 +1,21 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { html, type SafeHtml } from '../mail/html.js';
 import type { Language } from '../mail/templates.js';
+import { formatValidationErrors, formField } from '../http/validation.js';
 import { pageStrings } from './strings.js';
+
+/** The form of a signed-in page's buttons: the session's CSRF token. */
+export const CsrfForm = Type.Object({ csrf: Type.Optional(formField(200)) });
+
+/**
+ * Route options of a server-rendered page anyone may open (it finds its own session, if any): left
+ * out of the API description, errors answered as a page, and the schemas its form and query must
+ * meet, so a repeated or odd field is a 400 before the page's code reads it.
+ */
+export function pageRoute(schemas: { body?: TSchema; querystring?: TSchema } = {}) {
+  return { config: { anonymous: true, page: true }, schema: { hide: true, ...schemas }, schemaErrorFormatter: formatValidationErrors };
+}
 
 /** Language of a server-rendered page: an explicit choice, else the browser's Accept-Language (a repeated or odd `?lang=` counts as none). */
 export function pageLanguage(explicit: unknown, acceptLanguage: string | undefined): Language {
