@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -92,6 +92,8 @@ export interface AppDeps {
   /** How often the OpenID Connect provider looks for rotated signing keys (ms, default a minute). */
   oidcKeyCheckIntervalMs?: number;
   logger?: boolean;
+  /** Called with every route as it is added (the random-input test lists what a caller can reach without a token). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Assembles the HTTP application; no side effects beyond the returned instance. */
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: handleFrameworkError,
   });
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
     const segment = req.url.split('?')[0];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { createTestApp, testEngine, type Caller, type TestApp } from './helpers/test-app.js';
+import { createTestApp, rowsIn, testEngine, type Caller, type TestApp } from './helpers/test-app.js';
 import { browser, codeReader, invite, redeem, sessionCookieOf, tokenOf, type CodeReader } from './helpers/guest-pages.js';
 
 const EVIL = 'https://evil.example';
@@ -18,15 +18,7 @@ describe(`forms posted from other sites (${testEngine})`, () => {
   let codes: CodeReader;
   let ip = 0;
   const newBrowser = () => browser(t, `192.0.2.${++ip}`);
-  const sessionCount = async () =>
-    Number(
-      (
-        await t.database.db
-          .selectFrom('sessions')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const sessionCount = () => rowsIn(t, 'sessions');
 
   beforeAll(async () => {
     t = await createTestApp();

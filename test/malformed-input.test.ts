@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { call, createTestApp, testEngine, type Caller, type TestApp } from './helpers/test-app.js';
+import { call, createTestApp, rowsIn, testEngine, type Caller, type TestApp } from './helpers/test-app.js';
 import { invite, sessionCookieOf, tokenOf } from './helpers/guest-pages.js';
 
 /**
@@ -63,15 +63,7 @@ describe(`malformed input (${testEngine})`, () => {
     });
 
     it('a field with control characters or over its length is a 400 page, and nothing is sent', async () => {
-      const mails = async () =>
-        Number(
-          (
-            await t.database.db
-              .selectFrom('mail_messages')
-              .select((eb) => eb.fn.countAll().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const mails = () => rowsIn(t, 'mail_messages');
       const before = await mails();
       for (const body of ['email=a%00b%40fabrikam.test', 'email=a%0d%0aBcc%3a%20x%40evil.test%40fabrikam.test', `email=${'a'.repeat(400)}%40fabrikam.test`])
         expectBadPage(await postPage('/signin', body), body);
@@ -183,6 +175,14 @@ describe(`malformed input (${testEngine})`, () => {
         const res = await put(encoded!);
         expect(res.statusCode, `${encoded}: ${res.body}`).toBe(201);
         expect(res.json().name).toBe(stored);
+      }
+    });
+
+    it('stores a file named like a property of every object as an ordinary file', async () => {
+      for (const name of ['__proto__', 'constructor', 'x.constructor', 'x.__proto__']) {
+        const res = await put(name);
+        expect(res.statusCode, `${name}: ${res.body}`).toBe(201);
+        expect(res.json()).toMatchObject({ name, file: { mimeType: 'application/octet-stream' } });
       }
     });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp, bulkInvitationsFor } from '../../src/app.js';
+import { buildApp, bulkInvitationsFor, type AppDeps } from '../../src/app.js';
 import { invitationMailContent } from '../../src/invitations/invitation-mail.js';
 import { openDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
 import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
@@ -12,6 +12,7 @@ import { createAuthService } from '../../src/auth/auth.service.js';
 import { SESSION_COOKIE } from '../../src/auth/auth.service.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
+import type { Database } from '../../src/db/schema.js';
 import type { Tenant } from '../../src/tenancy/tenants.service.js';
 
 /** The engine under test: PostgreSQL when FOYER_TEST_DATABASE_URL is set (the runner sets it), else SQLite. */
@@ -136,7 +137,13 @@ export async function processStorage(
  * client) unless `trustProxy` says otherwise.
  */
 export async function createTestApp(
-  options: { baseUrl?: string | null; trustProxy?: Config['trustProxy']; invitesPerMinute?: number; oidcKeyCheckIntervalMs?: number } = {},
+  options: {
+    baseUrl?: string | null;
+    trustProxy?: Config['trustProxy'];
+    invitesPerMinute?: number;
+    oidcKeyCheckIntervalMs?: number;
+    onRoute?: AppDeps['onRoute'];
+  } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase();
   await migrateToLatest(database.db);
@@ -158,7 +165,15 @@ export async function createTestApp(
     mailFrom: 'Contoso <no-reply@contoso.test>',
     ...testBulkConfig,
   };
-  const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false, oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs });
+  const app = await buildApp({
+    config,
+    database,
+    clock,
+    tenantId: tenant.id,
+    logger: false,
+    oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs,
+    onRoute: options.onRoute,
+  });
   const auth = createAuthService({ db: database.db, clock, secret: TEST_SECRET });
   return {
     app,
@@ -318,6 +333,13 @@ export async function outboxFor(
   const res = await call(t, { token }, { method: 'GET', url: '/v1.0/foyer/outbox?$top=999' });
   if (res.statusCode !== 200) throw new Error(`outbox: ${res.statusCode} ${res.body}`);
   return (res.json().value as { to: string[] }[]).filter((m) => m.to.includes(address)) as never;
+}
+
+/** How many rows `table` holds (of those matching `where`, a column and the value it must equal). */
+export async function rowsIn(t: TestApp, table: keyof Database, where?: [string, string]): Promise<number> {
+  let query = t.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n'));
+  if (where) query = query.where(where[0] as never, '=', where[1] as never);
+  return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
 /** The first link in a text that starts with `prefix`. */
