@@ -17,6 +17,7 @@ import {
   nodeArgs,
   repoRoot,
   runCommand,
+  serverAddressEnv,
   settle,
   startServer,
   table,
@@ -88,12 +89,11 @@ export async function run(argv: string[]): Promise<void> {
         FOYER_SECRET: 'admin-guests-benchmark-secret-0123456789abcdef',
         FOYER_ADMIN_PASSWORD: ADMIN_PASSWORD,
         LOG_LEVEL: 'warn',
-        PORT: '0',
         FOYER_HOST: '127.0.0.1',
         NODE_ENV: 'production',
+        ...(await serverAddressEnv()),
       };
       delete env.DATABASE_URL;
-      delete env.FOYER_BASE_URL;
       delete env.SMTP_URL;
       if (pgdb) env.DATABASE_URL = pgdb.url;
       let server: Server | null = null;

@@ -11,6 +11,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
 import type { Database } from '../src/db/schema.js';
+import { freePort } from '../test/helpers/oidc-rp.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -231,6 +232,12 @@ export function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** The port a server will listen on and its FOYER_BASE_URL (production requires one, and the links it writes must reach it). */
+export async function serverAddressEnv(): Promise<{ PORT: string; FOYER_BASE_URL: string }> {
+  const port = await freePort();
+  return { PORT: String(port), FOYER_BASE_URL: `http://127.0.0.1:${port}` };
+}
+
 /**
  * A fresh Foyer for one measurement: a data folder, a database (SQLite in the folder, or a
  * throw-away PostgreSQL database) and the environment its processes run with.
@@ -243,14 +250,13 @@ export async function freshFoyer(engine: 'sqlite' | 'postgres', pgUrl: string, e
     FOYER_DATA_DIR: dataDir,
     FOYER_SECRET: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
-    PORT: '0',
     FOYER_HOST: '127.0.0.1',
     NODE_ENV: 'production',
     ...extraEnv,
   };
   delete env.DATABASE_URL;
-  delete env.FOYER_BASE_URL;
   delete env.SMTP_URL;
+  Object.assign(env, await serverAddressEnv());
   if (pgdb) env.DATABASE_URL = pgdb.url;
   return {
     env,

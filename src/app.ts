@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -14,6 +14,7 @@ import { registerAuthRoutes } from './auth/auth.routes.js';
 import { createClientsService } from './auth/clients.service.js';
 import { registerClientRoutes } from './auth/clients.routes.js';
 import { registerAuthentication } from './http/authenticate.js';
+import { registerFormOriginCheck } from './http/form-origin.js';
 import { handleError, handleFrameworkError, errorEnvelope } from './http/errors.js';
 import { contextOf } from './http/request-context.js';
 import { createUsersService } from './directory/users.service.js';
@@ -73,8 +74,20 @@ export function bulkInvitationsFor(
   });
 }
 
+/**
+ * FOYER_TRUST_PROXY as Fastify applies it. Fastify ignores a bare hop count (a client that reaches
+ * the port directly could claim to be the last hop); Foyer takes the count as the operator's word
+ * that every connection comes through that many proxies, as it takes `true`.
+ */
+function trustProxyOption(trust: Config['trustProxy']) {
+  return typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+}
+
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys> &
+  config: Pick<
+    Config,
+    'baseUrl' | 'trustProxy' | 'secret' | 'bodyLimit' | 'logLevel' | 'production' | 'inviteTtlDays' | 'invitesPerMinute' | 'mailFrom' | BulkConfigKeys
+  > &
     Partial<Pick<Config, 'dataDir' | 'uploadMaxBytes' | 'smtpUrl'>>;
   /** Where team and site files are kept; a folder under the data directory when not given. */
   storage?: FileStorage;
@@ -85,6 +98,8 @@ export interface AppDeps {
   /** How often the OpenID Connect provider looks for rotated signing keys (ms, default a minute). */
   oidcKeyCheckIntervalMs?: number;
   logger?: boolean;
+  /** Called with every route as it is added (the random-input test lists what a caller can reach without a token). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Assembles the HTTP application; no side effects beyond the returned instance. */
@@ -95,11 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    trustProxy: true,
+    trustProxy: trustProxyOption(config.trustProxy),
     routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     frameworkErrors: handleFrameworkError,
   });
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
     const segment = req.url.split('?')[0];
@@ -123,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const auth = createAuthService({ db: database.db, clock, secret: config.secret });
+  registerFormOriginCheck(app, config.baseUrl);
   registerAuthentication(app, auth);
   const ctx = (req: Parameters<typeof contextOf>[0]) => contextOf(req, config.baseUrl);
   const serviceDeps = { db: database.db, engine: database.engine, clock, secret: config.secret };

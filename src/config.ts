@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 
 /** Validated, frozen runtime configuration. */
 export interface Config {
@@ -8,6 +9,11 @@ export interface Config {
   host: string;
   /** Public base URL without trailing slash, or null to derive it from each request. */
   baseUrl: string | null;
+  /**
+   * Which peers are proxies of ours, whose X-Forwarded-For/-Host/-Proto are believed (Fastify's
+   * `trustProxy`): none, every peer, the nearest N hops, or these addresses and networks.
+   */
+  trustProxy: TrustProxy;
   dataDir: string;
   databaseUrl: string | null;
   smtpUrl: string | null;
@@ -41,10 +47,36 @@ export interface Config {
   dbConnectTimeoutSeconds: number;
 }
 
+/** FOYER_TRUST_PROXY as Fastify's `trustProxy` option takes it. */
+export type TrustProxy = boolean | number | string[];
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+}
+
+/** proxy-addr's names for address ranges, accepted in the FOYER_TRUST_PROXY list as Fastify accepts them. */
+const namedRanges = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or network of the FOYER_TRUST_PROXY list: an IPv4/IPv6 address, with a prefix length or not, or a named range. */
+function isAddressOrNetwork(entry: string): boolean {
+  if (namedRanges.has(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address!);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Reads FOYER_TRUST_PROXY: unset, `false` or 0 trust no one; `true` every peer; a whole number that many hops; else a list. */
+function parseTrustProxy(raw: string | undefined): TrustProxy | null {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((e) => e.trim());
+  return entries.every(isAddressOrNetwork) ? entries : null;
 }
 
 const domainPattern = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -70,6 +102,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`FOYER_BASE_URL must be an http(s) URL, got '${env.FOYER_BASE_URL}'`);
     }
   }
+
+  if (!baseUrl && production && !problems.some((p) => p.startsWith('FOYER_BASE_URL')))
+    problems.push('FOYER_BASE_URL is required when NODE_ENV=production (the public URL that links in emails point to)');
+
+  const trustProxy = parseTrustProxy(env.FOYER_TRUST_PROXY);
+  if (trustProxy === null)
+    problems.push(
+      `FOYER_TRUST_PROXY must be a number of proxy hops, true, or a comma-separated list of proxy addresses and networks (10.0.0.1, 10.0.0.0/8), got '${env.FOYER_TRUST_PROXY}'`,
+    );
 
   const databaseUrl = env.DATABASE_URL || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
@@ -123,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.FOYER_HOST ?? 'localhost',
     baseUrl,
+    trustProxy: trustProxy ?? false,
     dataDir,
     databaseUrl,
     smtpUrl,

@@ -87,7 +87,10 @@ export async function serve(options: { worker: boolean }): Promise<void> {
   const jobs = options.worker ? startWorker(database, config, app.log) : null;
   await jobs?.ready;
   const address = await app.listen({ port: config.port, host: config.host });
-  console.log(`Foyer is listening on ${config.baseUrl ?? address.replace('127.0.0.1', 'localhost')} (${database.engine})`);
+  // The address first: scripts read the port from it; the public URL is what links point to.
+  console.log(
+    `Foyer is listening on ${address.replace('127.0.0.1', 'localhost')} (${database.engine})${config.baseUrl ? `, public URL ${config.baseUrl}` : ''}`,
+  );
   const shutdown = async () => {
     await app.close();
     await jobs?.worker.stop();

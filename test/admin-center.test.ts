@@ -208,6 +208,31 @@ describe(`admin center serving and its API (${testEngine})`, () => {
       expectGraphError(await exportAs({ session: admin }, '?$orderby=mail'), 400, 'Request_UnsupportedQuery');
     });
 
+    it('keeps the caller’s $filter inside its guest clause', async () => {
+      const mailsIn = (res: { body: string }) =>
+        res.body
+          .replace(/^\ufeff/, '')
+          .trim()
+          .split('\r\n')
+          .slice(1)
+          .map((l) => l.split(',')[1]);
+      const guestMails = mailsIn(await exportAs({ session: admin }));
+      for (const filter of [
+        "userType eq 'Member'",
+        "displayName eq 'x' or userType eq 'Member'",
+        "not(userType eq 'Guest')",
+        "userType eq 'Guest' or userType eq 'Member'",
+      ]) {
+        const res = await exportAs({ session: admin }, `?$filter=${encodeURIComponent(filter)}`);
+        expect(res.statusCode, `${filter}: ${res.body}`).toBe(200);
+        for (const mail of mailsIn(res)) expect(guestMails, filter).toContain(mail);
+      }
+      // Closing the clause early is a syntax error of the caller's filter, not a way out of it.
+      for (const filter of ["displayName eq 'x') or (userType eq 'Member'", "displayName eq 'x')) or ((userType eq 'Member'", ') or (true'])
+        expectGraphError(await exportAs({ session: admin }, `?$filter=${encodeURIComponent(filter)}`), 400, 'Request_BadRequest');
+      expectGraphError(await exportAs({ session: admin }, `?$filter=${encodeURIComponent("userType eq 'Guest'")}&$filter=x`), 400, 'Request_BadRequest');
+    });
+
     it('quotes CSV fields by RFC 4180', () => {
       expect(csvField(null)).toBe('');
       expect(csvField('a,b')).toBe('"a,b"');

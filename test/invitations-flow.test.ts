@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, createTestApp, linkIn, outboxFor, runJobs, testEngine, type TestApp } from './helpers/test-app.js';
 import { SESSION_COOKIE } from '../src/auth/auth.service.js';
 
+/** A form as the guest's browser posts it from Foyer's own page. */
 const form = (fields: Record<string, string>) => ({
   payload: new URLSearchParams(fields).toString(),
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://foyer.test' },
 });
 
 describe(`invitation to acceptance through the outbox (${testEngine})`, () => {

@@ -572,7 +572,7 @@ describe(`POST /v1.0/invitations and /v1.0/foyer/invitations (${testEngine})`, (
         method: 'POST',
         url: '/redeem/accept',
         payload: new URLSearchParams({ t: token }).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: t.origin },
       });
       expect(accept.statusCode).toBe(410);
       expect(await codes.count('revoke.me@fabrikam.test')).toBe(0);

@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { call, createMember, createTestApp, followPages, type TestApp } from './helpers/test-app.js';
 import { seedDirectory } from '../src/directory/seed.js';
 import { graphErrorStatus } from '../src/graph/errors.js';
+import { prng, type Rng } from './helpers/prng.js';
 
 /**
  * Throws a few thousand random and malformed query strings at the list endpoints and checks
@@ -15,25 +16,6 @@ const ITERATIONS = 2000;
 const BASE = 'http://foyer.test';
 const guidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const closedCodes = new Set(Object.keys(graphErrorStatus));
-
-/** mulberry32: small, fast, and the same sequence on every run for one seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return {
-    int,
-    chance: (p: number) => next() < p,
-    pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]!,
-  };
-}
-type Rng = ReturnType<typeof prng>;
 
 const userProps = [
   'id',

@@ -59,14 +59,19 @@ describe(`password sessions (${testEngine})`, () => {
     });
 
     it('refuses a form-encoded sign-in, which a cross-site form could send', async () => {
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/v1.0/foyer/session',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ userName: 'samsession@contoso.test', password: MEMBER_PASSWORD }).toString(),
-      });
-      expectGraphError(res, 415, 'Request_UnsupportedMediaType');
-      expect(res.headers['set-cookie']).toBeUndefined();
+      const formPost = (origin: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/v1.0/foyer/session',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+          payload: new URLSearchParams({ userName: 'samsession@contoso.test', password: MEMBER_PASSWORD }).toString(),
+        });
+      // From another site the origin check refuses it; from Foyer's own origin it is still not JSON.
+      const crossSite = await formPost('https://evil.example');
+      expectGraphError(crossSite, 403, 'Authorization_RequestDenied');
+      const sameOrigin = await formPost('http://foyer.test');
+      expectGraphError(sameOrigin, 415, 'Request_UnsupportedMediaType');
+      for (const res of [crossSite, sameOrigin]) expect(res.headers['set-cookie']).toBeUndefined();
     });
 
     it('an empty password is a 400, not a sign-in attempt', async () => {

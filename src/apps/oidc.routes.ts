@@ -8,14 +8,19 @@ import { GraphError } from '../graph/errors.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { html, type SafeHtml } from '../mail/html.js';
 import type { Language } from '../mail/templates.js';
-import { pageLanguage, renderPage } from '../web/page.js';
+import { pageLanguage, pageRoute, renderPage } from '../web/page.js';
+import { formField } from '../http/validation.js';
+import { Type } from '@sinclair/typebox';
 import { codeErrorText, pageStrings } from '../web/strings.js';
 import { findTenant } from '../tenancy/tenants.service.js';
 import { OIDC_PREFIX, type Oidc } from './oidc-provider.js';
+import { baseUrlOf } from '../http/request-context.js';
 
 type Form = Record<string, string | undefined>;
 type Details = { uid: string; prompt: { name: string }; params: Record<string, unknown>; session?: { accountId?: string } };
-const hidden = { config: { anonymous: true }, schema: { hide: true } };
+const EmailForm = Type.Object({ email: Type.Optional(formField(320)) });
+const CodeForm = Type.Object({ email: Type.Optional(formField(320)), code: Type.Optional(formField(64)) });
+const PasswordForm = Type.Object({ login: Type.Optional(formField(320)), password: Type.Optional(formField(256)) });
 /** oidc-provider reads the Authorization header (userinfo) and the body itself; Foyer's authentication stays out. */
 const providerRoute = { config: { anonymous: true, ownAuthentication: true }, schema: { hide: true } };
 
@@ -37,7 +42,7 @@ export async function registerOidcRoutes(
   },
 ): Promise<void> {
   const { oidc, auth, redemption } = deps;
-  const issuerOf = (req: FastifyRequest) => deps.baseUrl ?? `${req.protocol}://${req.host}`;
+  const issuerOf = (req: FastifyRequest) => baseUrlOf(req, deps.baseUrl);
 
   await app.register(async (scope) => {
     // Leave request bodies unread: oidc-provider parses its own (and would refuse a pre-parsed one).
@@ -185,7 +190,7 @@ export async function registerOidcRoutes(
 
   app.get(
     `${OIDC_PREFIX}/interaction/:uid`,
-    hidden,
+    pageRoute(),
     withInteraction(async (req, reply, it, lang) => {
       const s = pageStrings[lang];
       if (it.details.prompt.name === 'login') {
@@ -219,9 +224,9 @@ export async function registerOidcRoutes(
 
   app.post(
     `${OIDC_PREFIX}/interaction/:uid/email`,
-    hidden,
+    pageRoute({ body: EmailForm }),
     withInteraction(async (req, reply, it, lang) => {
-      const email = ((req.body as Form)?.email ?? '').trim().slice(0, 320);
+      const email = ((req.body as Form).email ?? '').trim();
       if (!email) return emailPage(reply, lang, it, undefined, 400);
       if (await isOrganizationAddress(email)) return passwordPage(reply, lang, it, email);
       try {
@@ -240,11 +245,11 @@ export async function registerOidcRoutes(
 
   app.post(
     `${OIDC_PREFIX}/interaction/:uid/code`,
-    hidden,
+    pageRoute({ body: CodeForm }),
     withInteraction(async (req, reply, it, lang) => {
-      const { email = '', code = '' } = (req.body as Form) ?? {};
-      const result = await redemption.signInWithCode(deps.tenantId, email.slice(0, 320), code.slice(0, 32));
-      if (!result.ok) return codePage(reply, lang, it, email.slice(0, 320), codeError(lang, result));
+      const { email = '', code = '' } = req.body as Form;
+      const result = await redemption.signInWithCode(deps.tenantId, email, code);
+      if (!result.ok) return codePage(reply, lang, it, email, codeError(lang, result));
       setSession(reply, result.sessionToken!);
       const actor = await auth.actorFromSession(result.sessionToken!);
       return finish(req, reply, it, { login: { accountId: actor?.kind === 'user' ? actor.userId : '', amr: ['otp'] } });
@@ -253,15 +258,15 @@ export async function registerOidcRoutes(
 
   app.post(
     `${OIDC_PREFIX}/interaction/:uid/password`,
-    hidden,
+    pageRoute({ body: PasswordForm }),
     withInteraction(async (req, reply, it, lang) => {
-      const { login = '', password = '' } = (req.body as Form) ?? {};
+      const { login = '', password = '' } = req.body as Form;
       try {
-        const session = await auth.signInWithPassword(deps.tenantId, login.slice(0, 320), password.slice(0, 256));
+        const session = await auth.signInWithPassword(deps.tenantId, login, password);
         setSession(reply, session.sessionToken);
         return finish(req, reply, it, { login: { accountId: session.userId, amr: ['pwd'] } });
       } catch (error) {
-        if (error instanceof GraphError && error.status === 401) return passwordPage(reply, lang, it, login.slice(0, 320), pageStrings[lang].passwordWrong);
+        if (error instanceof GraphError && error.status === 401) return passwordPage(reply, lang, it, login, pageStrings[lang].passwordWrong);
         throw error;
       }
     }),
@@ -269,7 +274,7 @@ export async function registerOidcRoutes(
 
   app.post(
     `${OIDC_PREFIX}/interaction/:uid/deny`,
-    hidden,
+    pageRoute(),
     withInteraction((req, reply, it) =>
       finish(req, reply, it, { error: 'access_denied', error_description: 'The signed-in user is not assigned to the application.' }),
     ),
@@ -277,7 +282,7 @@ export async function registerOidcRoutes(
 
   app.post(
     `${OIDC_PREFIX}/interaction/:uid/abort`,
-    hidden,
+    pageRoute(),
     withInteraction((req, reply, it) => finish(req, reply, it, { error: 'access_denied', error_description: 'The user cancelled the sign-in.' })),
   );
 }

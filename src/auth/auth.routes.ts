@@ -3,7 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { OAuthError, SESSION_COOKIE, SESSION_LIFETIME_MS, type AuthService } from './auth.service.js';
 import { actorOf } from '../http/authenticate.js';
 import { hashToken } from './secrets.js';
-import { formatValidationErrors } from '../http/validation.js';
+import { formatValidationErrors, formField } from '../http/validation.js';
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import { directoryRoleList } from './permissions.js';
 import { badRequest, GraphError } from '../graph/errors.js';
 
@@ -12,10 +13,18 @@ const SignInBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** The token request's parameters: each at most once and a string (RFC 6749 5.2: otherwise invalid_request). */
+const TokenForm = Type.Object({
+  grant_type: Type.Optional(formField(100)),
+  client_id: Type.Optional(formField(256)),
+  client_secret: Type.Optional(formField(512)),
+  scope: Type.Optional(formField(2048)),
+});
+
 /** Token endpoint (OAuth 2.0 client credentials) and password sessions for the web UI. */
 export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts: { tenantId: string; secureCookies: boolean }): void {
   const tokenHandler = async (req: FastifyRequest) => {
-    const form = (req.body ?? {}) as Record<string, string | undefined>;
+    const form = req.body as Static<typeof TokenForm>;
     let basic: { id: string; secret: string } | null = null;
     const header = req.headers.authorization;
     if (header?.startsWith('Basic ')) {
@@ -30,7 +39,12 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts
     }
     return auth.issueClientToken(form, basic);
   };
-  const tokenRoute = { config: { anonymous: true }, schema: { tags: ['auth'], summary: 'OAuth 2.0 token endpoint (client credentials)' } };
+  const tokenRoute = {
+    config: { anonymous: true, acceptsCrossSitePosts: true },
+    schema: { tags: ['auth'], summary: 'OAuth 2.0 token endpoint (client credentials)', body: TokenForm },
+    schemaErrorFormatter: (errors: FastifySchemaValidationError[], dataVar: string) =>
+      new OAuthError('invalid_request', formatValidationErrors(errors, dataVar).message),
+  };
   app.post('/oauth2/v2.0/token', tokenRoute, tokenHandler);
   // MSAL and Azure Identity put the tenant in the path.
   app.post('/:tenant/oauth2/v2.0/token', tokenRoute, tokenHandler);

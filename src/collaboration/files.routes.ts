@@ -93,7 +93,8 @@ export async function registerFileRoutes(
       const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let m = /^(?:root|items\/([^/:]+)):\/(.+):\/content$/.exec(rest);
       if (m) {
-        const name = decodeURIComponent(m[2]!);
+        // The router has already decoded the path once; decoding again would turn "100%" into an error and "%41" into "A".
+        const name = m[2]!;
         if (name.includes('/')) throw badRequest('Upload into a folder by its id: /items/{folder-id}:/{name}:/content.');
         const r = await files.upload(ctx(req), p(req).driveId, m[1] ?? 'root', name, data);
         return reply.status(r.created ? 201 : 200).send(r.item);

@@ -28,7 +28,11 @@ const previewable: Record<string, string> = {
   webp: 'image/webp',
   pdf: 'application/pdf',
 };
-export const contentTypeOf = (name: string) => previewable[name.slice(name.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+/** The content type a file's name gives it; an own key only, so a file named "__proto__" or "x.constructor" is an opaque download too. */
+export const contentTypeOf = (name: string) => {
+  const extension = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  return Object.hasOwn(previewable, extension) ? previewable[extension]! : 'application/octet-stream';
+};
 export const isPreviewable = (type: string) => Object.values(previewable).includes(type);
 
 /** SharePoint's rules for names: no path separators or reserved characters, no . or .. names. */

@@ -1,5 +1,27 @@
-/** Escapes a TEXT value of iCalendar (RFC 5545 3.3.11). */
-const text = (v: string) => v.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+/**
+ * Escapes a TEXT value of iCalendar (RFC 5545 3.3.11): backslash, semicolon and comma escaped,
+ * every line break (CRLF, LF or a lone CR) as \n, other control characters (tab aside) dropped.
+ */
+const text = (v: string) =>
+  v
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\r\n|\r|\n/g, '\\n')
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+
+/**
+ * A parameter value, always quoted (RFC 5545 3.2): a quoted value may hold ; : and , but no
+ * DQUOTE and no control character, so a quote becomes an apostrophe and a run of control
+ * characters (a line break, say) one space. Parameter values have no backslash escapes.
+ */
+const param = (v: string) =>
+  `"${v
+    .replace(/"/g, "'")
+    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+    .replace(/[\x00-\x1f\x7f]+/g, ' ')
+    .trim()}"`;
 const stamp = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 
 /** Folds a content line at 75 octets, as RFC 5545 3.1 asks. */
@@ -44,8 +66,8 @@ export function meetingIcs(m: {
     `DESCRIPTION:${text(`${m.agenda ? `${m.agenda}\n\n` : ''}Join: ${m.joinUrl}`)}`,
     `URL:${m.joinUrl}`,
     `LOCATION:${text(m.joinUrl)}`,
-    ...(m.organizer.email ? [`ORGANIZER;CN=${text(m.organizer.name)}:mailto:${m.organizer.email}`] : []),
-    ...m.attendees.map((a) => `ATTENDEE;CN=${text(a.name)};ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:${a.email}`),
+    ...(m.organizer.email ? [`ORGANIZER;CN=${param(m.organizer.name)}:mailto:${m.organizer.email}`] : []),
+    ...m.attendees.map((a) => `ATTENDEE;CN=${param(a.name)};ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:${a.email}`),
     'END:VEVENT',
     'END:VCALENDAR',
   ];

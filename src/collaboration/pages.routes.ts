@@ -4,9 +4,12 @@ import type { Database } from '../db/schema.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { SESSION_COOKIE } from '../auth/auth.service.js';
 import type { RequestContext } from '../http/context.js';
+import { baseUrlOf } from '../http/request-context.js';
 import { GraphError } from '../graph/errors.js';
 import { html, type SafeHtml } from '../mail/html.js';
-import { pageLanguage, renderPage } from '../web/page.js';
+import { CsrfForm, pageLanguage, pageRoute, renderPage } from '../web/page.js';
+import { formField } from '../http/validation.js';
+import { Type } from '@sinclair/typebox';
 import type { Language } from '../mail/templates.js';
 import type { TeamsService } from './teams.service.js';
 import type { FilesService } from './files.service.js';
@@ -17,7 +20,9 @@ import { renderMessageText, type Mention } from './messages.js';
 import { collaborationStrings } from './pages.strings.js';
 import { LIVE_SCRIPT } from './live-script.js';
 
-const page = { config: { anonymous: true }, schema: { hide: true } };
+const page = pageRoute();
+const ChannelQuery = Type.Object({ channel: Type.Optional(formField(100)) });
+const FolderQuery = Type.Object({ item: Type.Optional(formField(100)) });
 
 /**
  * The guest's (and member's) pages of a team: channel chat with live updates, files, meetings. The
@@ -64,7 +69,7 @@ export function registerCollaborationPages(
       ctx: {
         actor,
         correlationId: req.id,
-        baseUrl: deps.baseUrl ?? `${req.protocol}://${req.host}`,
+        baseUrl: baseUrlOf(req, deps.baseUrl),
         requestUrl: req.url,
         query: { $top: '50' },
         consistencyLevel: undefined,
@@ -90,7 +95,7 @@ export function registerCollaborationPages(
   const q = (lang: Language) => (lang === 'nl' ? '&lang=nl' : '');
   const when = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
-  app.get('/teams/:id', page, async (req, reply) => {
+  app.get('/teams/:id', pageRoute({ querystring: ChannelQuery }), async (req, reply) => {
     const lang = langOf(req);
     const s = collaborationStrings[lang];
     const who = await pageContext(req);
@@ -170,7 +175,7 @@ export function registerCollaborationPages(
     }
   });
 
-  app.get('/files/:driveId', page, async (req, reply) => {
+  app.get('/files/:driveId', pageRoute({ querystring: FolderQuery }), async (req, reply) => {
     const lang = langOf(req);
     const s = collaborationStrings[lang];
     const who = await pageContext(req);
@@ -291,7 +296,7 @@ export function registerCollaborationPages(
   });
 
   for (const action of ['join', 'leave'] as const)
-    app.post(`/meet/:id/${action}`, page, async (req, reply) => {
+    app.post(`/meet/:id/${action}`, pageRoute({ body: CsrfForm }), async (req, reply) => {
       const lang = langOf(req);
       const who = await pageContext(req);
       if (!who) return reply.redirect('/signin', 303);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../http/context.js';
 import { requireAccess } from '../auth/permissions.js';
 import type { UsersService } from './users.service.js';
+import type { FilterNode } from '../graph/filter-parser.js';
 
 const columns: [header: string, value: (u: Record<string, unknown>) => unknown][] = [
   ['Display name', (u) => u.displayName],
@@ -16,6 +17,8 @@ const columns: [header: string, value: (u: Record<string, unknown>) => unknown][
   ['Sign-in allowed', (u) => (u.accountEnabled ? 'Yes' : 'No')],
   ['Object id', (u) => u.id],
 ];
+/** The clause every export stays inside. */
+const guestsOnly: FilterNode = { kind: 'compare', op: 'eq', path: ['userType'], value: 'Guest' };
 const select = 'id,displayName,mail,userPrincipalName,externalUserState,foyerSource,foyerInvitedBy,createdDateTime,signInActivity,accountEnabled';
 
 /**
@@ -40,21 +43,24 @@ export function registerGuestExportRoutes(app: FastifyInstance, users: UsersServ
     async (req, reply) => {
       const c = ctx(req);
       requireAccess(c.actor, 'users.export');
-      const query = c.query as Record<string, string | undefined>;
-      const extra = query.$filter?.trim();
-      const filter = extra ? `userType eq 'Guest' and (${extra})` : `userType eq 'Guest'`;
-      // Export runs in advanced-query mode, so every filter and sort the list accepts with it is accepted here.
-      const pages = users.listAll({
-        ...c,
-        consistencyLevel: 'eventual',
-        query: {
-          $filter: filter,
-          $select: select,
-          $count: 'true',
-          ...(query.$search ? { $search: query.$search } : {}),
-          ...(query.$orderby ? { $orderby: query.$orderby } : {}),
+      const query = c.query;
+      // Export runs in advanced-query mode, so every filter and sort the list accepts with it is accepted here. The
+      // caller's options go on as they came (a repeated one is refused by the parser), and `$filter` is joined to
+      // the guest clause as a syntax tree, never as text, so no filter can close the clause and reach members.
+      const pages = users.listAll(
+        {
+          ...c,
+          consistencyLevel: 'eventual',
+          query: {
+            ...(query.$filter !== undefined ? { $filter: query.$filter } : {}),
+            $select: select,
+            $count: 'true',
+            ...(query.$search !== undefined ? { $search: query.$search } : {}),
+            ...(query.$orderby !== undefined ? { $orderby: query.$orderby } : {}),
+          },
         },
-      });
+        guestsOnly,
+      );
       // The first page is read before answering, so a bad query is a Graph error, not a broken download.
       const first = await pages.next();
       async function* lines() {

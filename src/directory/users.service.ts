@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { RequestContext } from '../http/context.js';
 import { badRequest, notFound, forbidden } from '../graph/errors.js';
 import { parseListQuery, parseSelect, compileFilter, type ODataQuery } from '../graph/odata-query.js';
+import type { FilterNode } from '../graph/filter-parser.js';
 import { collectionEnvelope, fetchKeysetPage, nextTokenOf, positionFrom, type AnyQuery } from '../graph/list.js';
 import { recordAudit, diffProperties } from '../audit/audit.service.js';
 import { guestAccessLevels, globalAdministratorRoleId, isGuest, requireAccess, type Actor } from '../auth/permissions.js';
@@ -173,11 +174,14 @@ export function createUsersService(deps: UsersDeps) {
   return {
     /**
      * Every user a list request would return, in its order, page after page without counting:
-     * the streamed CSV export. Same access rule and query validation as `list`.
+     * the streamed CSV export. Same access rule and query validation as `list`. `within` is a clause
+     * the caller's `$filter` cannot leave: both are parsed apart and joined as syntax trees.
      */
-    async *listAll(ctx: RequestContext): AsyncGenerator<Record<string, unknown>[]> {
+    async *listAll(ctx: RequestContext, within?: FilterNode): AsyncGenerator<Record<string, unknown>[]> {
       requireListAccess(ctx.actor);
-      const q = { ...parseListQuery(userEntity, ctx), top: 500 };
+      const parsed = parseListQuery(userEntity, ctx);
+      const filter: FilterNode | null = within && parsed.filter ? { kind: 'and', left: within, right: parsed.filter } : (within ?? parsed.filter);
+      const q = { ...parsed, filter, top: 500 };
       let position: unknown[] | null = null;
       do {
         const page = await fetchUsersPage(ctx.actor.tenantId, q, position);

@@ -1,4 +1,12 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import { Type } from '@sinclair/typebox';
+
+/**
+ * One text field of a form: a single string (a repeated field arrives as an array and is refused),
+ * without control characters (PostgreSQL refuses NUL; CR and LF have no place in an address or a
+ * code), at most `maxLength` characters.
+ */
+export const formField = (maxLength: number) => Type.String({ maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
 
 /**
  * Turns JSON-schema failures into Graph-style messages that name the property the caller sent.
@@ -18,6 +26,8 @@ export function formatValidationErrors(errors: FastifySchemaValidationError[], d
     message = `Property '${String(params.missingProperty)}' is required${e.instancePath ? ` in '${where}'` : ''}.`;
   } else if (e.keyword === 'type') {
     message = `Invalid value for '${where}': expected ${String(params.type)}.`;
+  } else if (e.keyword === 'pattern') {
+    message = `Invalid value for '${where}': it has characters that are not allowed.`;
   } else if (e.keyword === 'minProperties') {
     message = 'The request body has no properties to change.';
   } else if (e.keyword === 'anyOf' || e.keyword === 'const' || e.keyword === 'enum') {

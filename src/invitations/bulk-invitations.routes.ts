@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import type { RequestContext } from '../http/context.js';
-import { badRequest } from '../graph/errors.js';
+import { badRequest, GraphError } from '../graph/errors.js';
 import type { BulkInvitationsService, BulkOptions } from './bulk-invitations.service.js';
 
 const Id = Type.Object({ id: Type.String({ maxLength: 256 }) });
@@ -27,6 +27,17 @@ async function saveUpload(source: Readable, file: string, maxBytes: number): Pro
   });
   await pipeline(source, limit, createWriteStream(file));
 }
+
+/** A multipart Content-Type's boundary as RFC 2046 allows it (1 to 70 characters, quoted or not). */
+const multipartBoundary = /;\s*boundary=(?:"[^"]{1,70}"|[^\s;"]{1,70})\s*(;|$)/i;
+
+/**
+ * A failure while reading a multipart body that is the body's fault (busboy's "Unexpected end of
+ * multipart data" and the like), as opposed to one of ours: those carry a status, or come from the
+ * file system (a syscall).
+ */
+const isMalformedBody = (error: unknown) =>
+  error instanceof Error && !(error instanceof GraphError) && (error as { statusCode?: number }).statusCode === undefined && !('syscall' in error);
 
 /** Options from the query string (`text/csv` uploads) or the multipart form's fields. */
 function readOptions(fields: Record<string, string | undefined>): BulkOptions {
@@ -117,14 +128,21 @@ export function registerBulkInvitationRoutes(
         try {
           let name = fields.fileName ?? 'upload.csv';
           if (req.isMultipart()) {
+            if (!multipartBoundary.test(req.headers['content-type'] ?? ''))
+              throw badRequest('The multipart form has no boundary: send Content-Type multipart/form-data; boundary=... as a browser or an HTTP library does.');
             let received = false;
-            for await (const part of req.parts()) {
-              if (part.type === 'file') {
-                await saveUpload(part.file, file, limits.maxBytes);
-                if (part.file.truncated) throw badRequest(`The file is larger than the upload limit of ${Math.floor(limits.maxBytes / (1024 * 1024))} MB.`);
-                name = part.filename || name;
-                received = true;
-              } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+            try {
+              for await (const part of req.parts()) {
+                if (part.type === 'file') {
+                  await saveUpload(part.file, file, limits.maxBytes);
+                  if (part.file.truncated) throw badRequest(`The file is larger than the upload limit of ${Math.floor(limits.maxBytes / (1024 * 1024))} MB.`);
+                  name = part.filename || name;
+                  received = true;
+                } else if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+              }
+            } catch (error) {
+              if (isMalformedBody(error)) throw badRequest(`The multipart form could not be read: ${(error as Error).message}.`);
+              throw error;
             }
             if (!received) throw badRequest('The form has no file: send the CSV in a field of type file.');
           } else {

@@ -6,7 +6,9 @@ import { hashToken, safeEqual } from '../auth/secrets.js';
 import { GraphError } from '../graph/errors.js';
 import { html, type SafeHtml } from '../mail/html.js';
 import type { Language } from '../mail/templates.js';
-import { pageLanguage, renderPage } from '../web/page.js';
+import { CsrfForm, pageLanguage, pageRoute, renderPage } from '../web/page.js';
+import { formField } from '../http/validation.js';
+import { Type } from '@sinclair/typebox';
 import { codeErrorText, pageStrings } from '../web/strings.js';
 import { findTenant } from '../tenancy/tenants.service.js';
 import type { Kysely } from 'kysely';
@@ -16,7 +18,15 @@ import type { AccessEntry } from '../collaboration/my-access.service.js';
 import { collaborationStrings } from '../collaboration/pages.strings.js';
 
 type Form = Record<string, string | undefined>;
-const anonymous = { config: { anonymous: true }, schema: { hide: true } };
+const token = formField(1024);
+const email = formField(320);
+const code = formField(64);
+/** The redeem link's token, in the query (links) or in the form (the pages' buttons). */
+const TokenFields = Type.Object({ t: Type.Optional(token) });
+const withToken = pageRoute({ body: TokenFields });
+const RedeemCodeForm = Type.Object({ t: Type.Optional(token), code: Type.Optional(code) });
+const EmailForm = Type.Object({ email: Type.Optional(email) });
+const SignInCodeForm = Type.Object({ email: Type.Optional(email), code: Type.Optional(code) });
 
 /**
  * The guest's pages: redeem (invitation → consent → code → redirect), code sign-in, block
@@ -141,7 +151,7 @@ export function registerRedemptionRoutes(
       status,
     );
 
-  app.get('/redeem', anonymous, (req, reply) => {
+  app.get('/redeem', pageRoute({ querystring: TokenFields }), (req, reply) => {
     const token = (req.query as Form).t;
     return withLink(req, reply, token, async (found, lang) => {
       const s = pageStrings[lang];
@@ -187,8 +197,8 @@ export function registerRedemptionRoutes(
     });
   });
 
-  app.post('/redeem/accept', anonymous, (req, reply) => {
-    const token = (req.body as Form)?.t;
+  app.post('/redeem/accept', withToken, (req, reply) => {
+    const token = (req.body as Form).t;
     return withLink(req, reply, token, (found, lang) =>
       throttled(lang, reply, async () => {
         await redemption.consentAndSendCode(found, req.ip, lang);
@@ -197,8 +207,8 @@ export function registerRedemptionRoutes(
     );
   });
 
-  app.post('/redeem/code', anonymous, (req, reply) => {
-    const token = (req.body as Form)?.t;
+  app.post('/redeem/code', withToken, (req, reply) => {
+    const token = (req.body as Form).t;
     return withLink(req, reply, token, (found, lang) =>
       throttled(lang, reply, async () => {
         await redemption.sendRedeemCode(found, req.ip, lang);
@@ -207,8 +217,8 @@ export function registerRedemptionRoutes(
     );
   });
 
-  app.post('/redeem/verify', anonymous, (req, reply) => {
-    const { t: token, code = '' } = (req.body as Form) ?? {};
+  app.post('/redeem/verify', pageRoute({ body: RedeemCodeForm }), (req, reply) => {
+    const { t: token, code = '' } = req.body as Form;
     return withLink(req, reply, token, async (found, lang) => {
       if (!found.user.consented_at) return reply.redirect(`/redeem?t=${encodeURIComponent(token!)}`, 303);
       const result = await redemption.redeem(found, code);
@@ -218,8 +228,8 @@ export function registerRedemptionRoutes(
     });
   });
 
-  app.post('/redeem/decline', anonymous, (req, reply) =>
-    withLink(req, reply, (req.body as Form)?.t, async (found, lang) => {
+  app.post('/redeem/decline', withToken, (req, reply) =>
+    withLink(req, reply, (req.body as Form).t, async (found, lang) => {
       const s = pageStrings[lang];
       return send(
         reply,
@@ -232,7 +242,7 @@ export function registerRedemptionRoutes(
   );
 
   // The block link carries a token of its own (only the email has it), never the redeem link's.
-  app.get('/redeem/block', anonymous, (req, reply) => {
+  app.get('/redeem/block', pageRoute({ querystring: TokenFields }), (req, reply) => {
     const token = (req.query as Form).t;
     return withLink(
       req,
@@ -255,11 +265,11 @@ export function registerRedemptionRoutes(
     );
   });
 
-  app.post('/redeem/block', anonymous, (req, reply) =>
+  app.post('/redeem/block', withToken, (req, reply) =>
     withLink(
       req,
       reply,
-      (req.body as Form)?.t,
+      (req.body as Form).t,
       async (found, lang) => {
         await redemption.block(found);
         const s = pageStrings[lang];
@@ -294,10 +304,10 @@ export function registerRedemptionRoutes(
     );
   };
 
-  app.get('/signin', anonymous, (req, reply) => signInPage(req, reply));
+  app.get('/signin', pageRoute(), (req, reply) => signInPage(req, reply));
 
-  app.post('/signin', anonymous, async (req, reply) => {
-    const email = ((req.body as Form)?.email ?? '').trim().slice(0, 320);
+  app.post('/signin', pageRoute({ body: EmailForm }), async (req, reply) => {
+    const email = ((req.body as Form).email ?? '').trim();
     const lang = langOf(req);
     if (!email.includes('@')) return signInPage(req, reply);
     return throttled(lang, reply, async () => {
@@ -307,8 +317,8 @@ export function registerRedemptionRoutes(
     });
   });
 
-  app.post('/signin/verify', anonymous, async (req, reply) => {
-    const { email = '', code = '' } = (req.body as Form) ?? {};
+  app.post('/signin/verify', pageRoute({ body: SignInCodeForm }), async (req, reply) => {
+    const { email = '', code = '' } = req.body as Form;
     const lang = langOf(req);
     const result = await redemption.signInWithCode(deps.tenantId, email, code);
     if (!result.ok)
@@ -326,7 +336,7 @@ export function registerRedemptionRoutes(
 
   const csrfOk = (cookie: string, sent: string | undefined) => typeof sent === 'string' && safeEqual(sent, auth.csrfTokenFor(cookie));
 
-  app.get('/my', anonymous, async (req, reply) => {
+  app.get('/my', pageRoute(), async (req, reply) => {
     const who = await pageActor(req);
     if (!who) return reply.redirect('/signin', 303);
     const lang = langOf(req);
@@ -395,10 +405,10 @@ export function registerRedemptionRoutes(
     );
   });
 
-  app.post('/my/leave', anonymous, async (req, reply) => {
+  app.post('/my/leave', pageRoute({ body: CsrfForm }), async (req, reply) => {
     const who = await pageActor(req);
     if (!who) return reply.redirect('/signin', 303);
-    if (!csrfOk(who.cookie, (req.body as Form)?.csrf)) return reply.redirect('/my', 303);
+    if (!csrfOk(who.cookie, (req.body as Form).csrf)) return reply.redirect('/my', 303);
     const lang = langOf(req);
     const s = pageStrings[lang];
     const org = await orgName();
@@ -413,9 +423,9 @@ export function registerRedemptionRoutes(
     );
   });
 
-  app.post('/signout', anonymous, async (req, reply) => {
+  app.post('/signout', pageRoute({ body: CsrfForm }), async (req, reply) => {
     const who = await pageActor(req);
-    if (who && csrfOk(who.cookie, (req.body as Form)?.csrf)) {
+    if (who && csrfOk(who.cookie, (req.body as Form).csrf)) {
       await auth.signOut(hashToken(who.cookie));
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
     }

@@ -70,6 +70,16 @@ export const pageStrings = {
     loggedOutText: 'You have signed out. You can close this window.',
     oidcErrorTitle: 'Sign-in could not be completed',
     oidcErrorText: 'The application sent a sign-in request that cannot be completed. Tell the application owner about the error below.',
+    formRefusedTitle: 'This form can\u2019t be sent from here',
+    formRefusedText:
+      'For your safety, Foyer accepts this form only from its own pages. Open the page again from your invitation or sign-in link and try again.',
+    badFormTitle: 'Something in the request isn\u2019t right',
+    badFormText: 'The page was not sent the way Foyer expects. Go back, reload the page and try again.',
+    notFoundTitle: 'Page not found',
+    notFoundText: 'This page does not exist. Check the link you used.',
+    failedTitle: 'Something went wrong',
+    failedText: 'Foyer could not complete this. Try again in a moment.',
+    errorDetails: (id: string) => `Details for support (request ${id}):`,
   },
   nl: {
     invitedTitle: 'Je bent uitgenodigd',
@@ -142,6 +152,16 @@ export const pageStrings = {
     loggedOutText: 'Je bent afgemeld. Je kunt dit venster sluiten.',
     oidcErrorTitle: 'Aanmelden kon niet worden voltooid',
     oidcErrorText: 'De toepassing stuurde een aanmeldverzoek dat niet kan worden voltooid. Meld de fout hieronder aan de eigenaar van de toepassing.',
+    formRefusedTitle: 'Dit formulier kan niet van hier worden verstuurd',
+    formRefusedText:
+      'Voor je veiligheid accepteert Foyer dit formulier alleen vanaf zijn eigen pagina\u2019s. Open de pagina opnieuw via de link in je uitnodiging of aanmeldmail en probeer het nog eens.',
+    badFormTitle: 'Er klopt iets niet aan het verzoek',
+    badFormText: 'De pagina is niet verstuurd zoals Foyer verwacht. Ga terug, laad de pagina opnieuw en probeer het nog eens.',
+    notFoundTitle: 'Pagina niet gevonden',
+    notFoundText: 'Deze pagina bestaat niet. Controleer de link die je hebt gebruikt.',
+    failedTitle: 'Er ging iets mis',
+    failedText: 'Foyer kon dit niet voltooien. Probeer het zo opnieuw.',
+    errorDetails: (id: string) => `Gegevens voor ondersteuning (verzoek ${id}):`,
   },
 } as const;
 

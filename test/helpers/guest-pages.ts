@@ -4,20 +4,24 @@ import { call, outboxFor, type Caller, type Session, type TestApp } from './test
 
 /**
  * A guest's browser on the server-rendered pages: form posts from one client IP (X-Forwarded-For;
- * the app trusts the proxy), so tests do not share the per-IP code limit unless they mean to.
+ * test apps trust the proxy on loopback) and from Foyer's own origin, as a browser posts a page's
+ * form, so tests do not share the per-IP code limit unless they mean to. `headers` adds to or
+ * (with undefined) removes from what a post sends.
  */
 export function browser(t: TestApp, ip: string) {
-  const headers = { 'x-forwarded-for': ip };
+  const headers = { 'x-forwarded-for': ip, accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
   return {
     get: (url: string, cookie?: string) => t.app.inject({ method: 'GET', url, headers, cookies: cookie ? { [SESSION_COOKIE]: cookie } : {} }),
-    post: (url: string, fields: Record<string, string>, cookie?: string) =>
-      t.app.inject({
+    post: (url: string, fields: Record<string, string>, cookie?: string, extra: Record<string, string | undefined> = {}) => {
+      const sent: Record<string, string | undefined> = { ...headers, origin: t.origin, 'content-type': 'application/x-www-form-urlencoded', ...extra };
+      return t.app.inject({
         method: 'POST',
         url,
         payload: new URLSearchParams(fields).toString(),
-        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: Object.fromEntries(Object.entries(sent).filter((e): e is [string, string] => e[1] !== undefined)),
         cookies: cookie ? { [SESSION_COOKIE]: cookie } : {},
-      }),
+      });
+    },
   };
 }
 export type Browser = ReturnType<typeof browser>;

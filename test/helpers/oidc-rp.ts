@@ -116,11 +116,16 @@ export function httpBrowser() {
   };
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 
-  async function request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+  /** `from`: the page a form is posted from, whose origin a browser sends with the post. */
+  async function request(url: string, init: { method?: string; form?: Record<string, string>; from?: string } = {}): Promise<Response> {
     const res = await fetch(url, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       redirect: 'manual',
-      headers: { cookie: cookieHeader(), ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      headers: {
+        cookie: cookieHeader(),
+        ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...(init.from ? { origin: new URL(init.from).origin } : {}),
+      },
       body: init.form ? new URLSearchParams(init.form).toString() : undefined,
     });
     store(res);
@@ -128,7 +133,7 @@ export function httpBrowser() {
   }
 
   /** Requests and follows redirects; answers the final response with its URL and body. */
-  async function go(url: string, init: { method?: string; form?: Record<string, string> } = {}) {
+  async function go(url: string, init: { method?: string; form?: Record<string, string>; from?: string } = {}) {
     let res = await request(url, init);
     let current = url;
     for (let hops = 0; res.status >= 300 && res.status < 400 && res.headers.get('location'); hops++) {
@@ -149,7 +154,7 @@ export function httpBrowser() {
       const hidden = Object.fromEntries(
         [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [decode(m[1]!), decode(m[2]!)]),
       );
-      return go(new URL(decode(form[1]!), page.url).href, { form: { ...hidden, ...fields } });
+      return go(new URL(decode(form[1]!), page.url).href, { form: { ...hidden, ...fields }, from: page.url });
     },
     cookie: (name: string) => jar.get(name),
     forget: (name: string) => jar.delete(name),

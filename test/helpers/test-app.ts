@@ -4,13 +4,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp, bulkInvitationsFor } from '../../src/app.js';
+import { buildApp, bulkInvitationsFor, type AppDeps } from '../../src/app.js';
 import { invitationMailContent } from '../../src/invitations/invitation-mail.js';
 import { openDatabase, migrateToLatest, type DatabaseHandle } from '../../src/db/database.js';
 import { bootstrapOrganization } from '../../src/tenancy/bootstrap.js';
 import { createClientsService } from '../../src/auth/clients.service.js';
 import { SESSION_COOKIE } from '../../src/auth/auth.service.js';
 import type { Clock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
+import type { Database } from '../../src/db/schema.js';
 import type { Tenant } from '../../src/tenancy/tenants.service.js';
 
 /** The engine under test: PostgreSQL when FOYER_TEST_DATABASE_URL is set (the runner sets it), else SQLite. */
@@ -77,6 +79,8 @@ export interface TestApp {
   database: DatabaseHandle;
   tenant: Tenant;
   clock: TestClock;
+  /** The origin a browser on Foyer's pages sends: FOYER_BASE_URL's, or inject's default host. */
+  origin: string;
   admin: { id: string; userPrincipalName: string; password: string };
   /** An API client token with these application permissions. */
   clientToken(permissions: string[]): Promise<string>;
@@ -127,9 +131,20 @@ export async function processStorage(
   };
 }
 
-/** Builds Foyer on a fresh database with the organization and its first Global Administrator. */
+/**
+ * Builds Foyer on a fresh database with the organization and its first Global Administrator.
+ * `inject()` connects from 127.0.0.1, and tests play a proxy on loopback (X-Forwarded-For names the
+ * client) unless `trustProxy` says otherwise.
+ */
 export async function createTestApp(
-  options: { baseUrl?: string | null; invitesPerMinute?: number; oidcKeyCheckIntervalMs?: number; smtpUrl?: string } = {},
+  options: {
+    baseUrl?: string | null;
+    trustProxy?: Config['trustProxy'];
+    invitesPerMinute?: number;
+    oidcKeyCheckIntervalMs?: number;
+    onRoute?: AppDeps['onRoute'];
+    smtpUrl?: string;
+  } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase();
   await migrateToLatest(database.db);
@@ -141,6 +156,7 @@ export async function createTestApp(
   );
   const config = {
     baseUrl: options.baseUrl === undefined ? 'http://foyer.test' : options.baseUrl,
+    trustProxy: options.trustProxy ?? ['loopback'],
     secret: TEST_SECRET,
     bodyLimit: 1024 * 1024,
     logLevel: 'silent',
@@ -151,13 +167,22 @@ export async function createTestApp(
     smtpUrl: options.smtpUrl ?? null,
     ...testBulkConfig,
   };
-  const app = await buildApp({ config, database, clock, tenantId: tenant.id, logger: false, oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs });
+  const app = await buildApp({
+    config,
+    database,
+    clock,
+    tenantId: tenant.id,
+    logger: false,
+    oidcKeyCheckIntervalMs: options.oidcKeyCheckIntervalMs,
+    onRoute: options.onRoute,
+  });
   const clients = createClientsService({ db: database.db, clock, secret: TEST_SECRET, commandLine: true });
   return {
     app,
     database,
     tenant,
     clock,
+    origin: new URL(config.baseUrl ?? 'http://localhost').origin,
     admin: { id: admin!.userId, userPrincipalName: admin!.userPrincipalName, password: ADMIN_PASSWORD },
     async clientToken(permissions) {
       const { clientId, clientSecret } = await clients.createClient(tenant.id, `client ${permissions.join(' ')}`, permissions);
@@ -318,6 +343,13 @@ export async function outboxFor(
   if (res.statusCode === 401) res = await read(true);
   if (res.statusCode !== 200) throw new Error(`outbox: ${res.statusCode} ${res.body}`);
   return (res.json().value as { to: string[] }[]).filter((m) => m.to.includes(address)) as never;
+}
+
+/** How many rows `table` holds (of those matching `where`, a column and the value it must equal). */
+export async function rowsIn(t: TestApp, table: keyof Database, where?: [string, string]): Promise<number> {
+  let query = t.database.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n'));
+  if (where) query = query.where(where[0] as never, '=', where[1] as never);
+  return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
 /** The first link in a text that starts with `prefix`. */
