@@ -250,6 +250,7 @@ export interface OneTimeCodesTable {
   code_hash: string;
   created_at: string;
   expires_at: string;
+  /** Guesses judged against the code, each counted before it is judged; at MAX_WRONG_CODES the code is dead. */
   failed_attempts: number;
   consumed_at: string | null;
 }
