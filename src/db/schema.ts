@@ -267,6 +267,20 @@ export interface RateLimitsTable {
   hits: number;
 }
 
+/** Smart lockout state of password sign-in, per account (or unknown sign-in name) and per client address. */
+export interface SignInLockoutsTable {
+  /** `account:<user id>`, `name:<sign-in name as typed, lower case>` or `address:<client IP>`. */
+  key: string;
+  /** When the current count of failures began (a key with a counting window starts over after it). */
+  window_start: string;
+  /** Password checks counted since the count began; each is counted before it is judged. */
+  failures: number;
+  /** How often the key has been locked; each lock lasts longer than the one before. */
+  lockouts: number;
+  locked_until: string | null;
+  last_attempt_at: string;
+}
+
 export type BulkInvitationStatus = 'queued' | 'running' | 'completed' | 'cancelled';
 export type BulkRowStatus = 'pending' | 'succeeded' | 'failed' | 'alreadyInvited';
 
@@ -417,6 +431,7 @@ export interface Database {
   one_time_codes: OneTimeCodesTable;
   blocked_invitees: BlockedInviteesTable;
   rate_limits: RateLimitsTable;
+  sign_in_lockouts: SignInLockoutsTable;
   bulk_invitations: BulkInvitationsTable;
   bulk_invitation_rows: BulkInvitationRowsTable;
   applications: ApplicationsTable;
