@@ -195,7 +195,7 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
      */
     async signInWithPassword(tenantId: string, login: string, password: string, clientAddress: string) {
       // A flood meets a full queue before any database work.
-      passwordWork.refuseWhenFull();
+      await passwordWork.refuseWhenFull();
       const name = login.trim().toLowerCase();
       // Two index lookups (sign-in name, then mail) rather than an OR, which both planners answer with a scan.
       const byColumn = (col: 'user_principal_name_lower' | 'mail_lower') =>

@@ -46,30 +46,33 @@ const DUMMY_HASH = '$argon2id$v=19$m=65536,p=1,t=3$y7duWSzV9W6jS6MlDK7EhA$LjqVek
 
 /**
  * Work that takes a thread of libuv's pool for a long time, run at most `concurrency` at once:
- * the rest wait in a queue of at most `maxWaiting` and beyond that are refused at once (429 with
- * Retry-After) instead of piling up. The pool is shared with file reads, DNS and zlib, so a
- * flood of password checks must not take every thread of it.
+ * the rest wait in a queue of at most `maxWaiting`, and beyond that are refused (429 with
+ * Retry-After) instead of piling up. The pool is shared with file reads, DNS and zlib, so a flood
+ * of password checks must not take every thread of it. A refusal is answered after
+ * `refusalPauseMs`: a client that asks again at once cannot turn refusals, cheap as each one is,
+ * into a flood that keeps the event loop busy.
  */
-export function createWorkLimit(concurrency: number, maxWaiting: number) {
+export function createWorkLimit(concurrency: number, maxWaiting: number, refusalPauseMs: number) {
   let running = 0;
   const waiting: (() => void)[] = [];
   // A running estimate of one job's duration, for Retry-After.
   let averageMs = 100;
   const full = () => running >= concurrency && waiting.length >= maxWaiting;
-  const busy = () => {
+  const refuse = async (): Promise<never> => {
     const seconds = Math.max(1, Math.ceil(((waiting.length / concurrency + 1) * averageMs) / 1000));
-    return new GraphError('Request_ThrottledTemporarily', `The server is busy checking other passwords. Try again in ${seconds} seconds.`, {
+    await new Promise((resolve) => setTimeout(resolve, refusalPauseMs));
+    throw new GraphError('Request_ThrottledTemporarily', `The server is busy checking other passwords. Try again in ${seconds} seconds.`, {
       'retry-after': String(seconds),
     });
   };
   return {
-    /** Throws the 429 a caller would get now, before it does other work on the way to `run`. */
-    refuseWhenFull(): void {
-      if (full()) throw busy();
+    /** Refuses (as `run` would) when the queue is full now, before the caller does other work on the way to `run`. */
+    async refuseWhenFull(): Promise<void> {
+      if (full()) await refuse();
     },
     async run<T>(work: () => Promise<T>): Promise<T> {
       if (running < concurrency) running++;
-      else if (waiting.length >= maxWaiting) throw busy();
+      else if (waiting.length >= maxWaiting) await refuse();
       // A finishing job hands its place straight to the first in the queue.
       else await new Promise<void>((resolve) => waiting.push(resolve));
       const started = performance.now();
@@ -86,10 +89,11 @@ export function createWorkLimit(concurrency: number, maxWaiting: number) {
 }
 
 /**
- * Password hashing and checking: argon2 takes a pool thread for tens of milliseconds each, so all
- * but one thread (and one CPU) are left to everything else; a short queue absorbs bursts.
+ * Password hashing and checking: argon2 takes a pool thread for tens of milliseconds or more each,
+ * so one thread of the pool (and one CPU) is always left to everything else; 32 more wait, and a
+ * refusal comes after a second (the shortest Retry-After it names).
  */
-export const passwordWork = createWorkLimit(Math.max(1, Math.min((Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1, availableParallelism() - 1)), 32);
+export const passwordWork = createWorkLimit(Math.max(1, Math.min((Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1, availableParallelism() - 1)), 32, 1000);
 
 export const hashPassword = (password: string): Promise<string> => passwordWork.run(() => argon2.hash(password, ARGON2_OPTIONS));
 
