@@ -195,9 +195,12 @@ describe(`password sign-in lockout (${testEngine})`, { timeout: 180_000 }, () =>
       expectGraphError(res, 429, 'Request_ThrottledTemporarily', /^The server is busy checking other passwords\. Try again in \d+ seconds\.$/);
       expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
-    const refusedIndex = statuses.indexOf(429);
-    expect(await stored(`name:${t.tenant.id}:burst${refusedIndex}@contoso.test`)).toMatchObject({ failures: 0 });
-    expect(await stored(`address:${addresses[refusedIndex]}`)).toMatchObject({ failures: 0 });
+    // Refused before the database was touched, or counted and given back: nothing stays counted.
+    for (const [i, status] of statuses.entries()) {
+      if (status !== 429) continue;
+      expect((await stored(`name:${t.tenant.id}:burst${i}@contoso.test`))?.failures ?? 0).toBe(0);
+      expect((await stored(`address:${addresses[i]}`))?.failures ?? 0).toBe(0);
+    }
     // Once the burst has passed, sign-in works as before.
     expect(signedIn(await signIn(member, MEMBER_PASSWORD, newAddress()))).toBe(true);
   });
