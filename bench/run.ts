@@ -19,6 +19,10 @@ const benchmarks: Record<string, { description: string; load: () => Promise<{ ru
     description: 'Upload to finished job for 10,000 and 100,000-line bulk invitations, and the server peak memory, on SQLite and PostgreSQL',
     load: () => import('./bulk-invite.js'),
   },
+  'signin-flood': {
+    description: 'p99 of a file download and of GET /v1.0/users/{id}, quiet and during 64 concurrent wrong-password sign-ins, on SQLite and PostgreSQL',
+    load: () => import('./signin-flood.js'),
+  },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -200,7 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secureCookies,
     keyCheckIntervalMs: deps.oidcKeyCheckIntervalMs,
   });
-  await registerOidcRoutes(app, { oidc, auth, redemption, db: database.db, tenantId: deps.tenantId, baseUrl: config.baseUrl, secureCookies });
+  await registerOidcRoutes(app, { oidc, auth, redemption, db: database.db, clock, tenantId: deps.tenantId, baseUrl: config.baseUrl, secureCookies });
 
   app.get('/healthz', { config: { anonymous: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   // Ready while the database answers; a load balancer stops sending requests while it does not, and

@@ -1,18 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Clock } from '../clock.js';
 
 type Payload = Record<string, unknown> & { consumed?: number };
-
-/** One in this many writes also clears expired rows, so the table does not grow without a separate job. */
-const CLEANUP_EVERY = 200;
 
 /**
  * oidc-provider's storage in our database (table `oidc_payloads`): sessions, interactions, codes,
  * tokens and grants, so every process behind one PostgreSQL sees the same state. Clients are not
- * stored here; they are the registered applications (`loadClient`).
+ * stored here; they are the registered applications (`loadClient`). Expired rows are read as
+ * missing and deleted by the hourly upkeep job (`pruneOidcPayloads`).
  */
 export function createOidcAdapter(db: Kysely<Database>, loadClient: (clientId: string) => Promise<Payload | undefined>) {
-  let writes = 0;
   const nowIso = () => new Date().toISOString();
 
   return class DatabaseAdapter {
@@ -40,7 +38,6 @@ export function createOidcAdapter(db: Kysely<Database>, loadClient: (clientId: s
         .values(row)
         .onConflict((oc) => oc.columns(['kind', 'id']).doUpdateSet(update))
         .execute();
-      if (++writes % CLEANUP_EVERY === 0) await db.deleteFrom('oidc_payloads').where('expires_at', '<=', nowIso()).execute();
     }
 
     async find(id: string): Promise<Payload | undefined> {
@@ -82,4 +79,9 @@ export function createOidcAdapter(db: Kysely<Database>, loadClient: (clientId: s
       await db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
     }
   };
+}
+
+/** Deletes expired sessions, interactions, codes and tokens (called by a recurring job). */
+export async function pruneOidcPayloads(db: Kysely<Database>, clock: Clock): Promise<void> {
+  await db.deleteFrom('oidc_payloads').where('expires_at', '<=', clock.now().toISOString()).execute();
 }

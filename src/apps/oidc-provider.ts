@@ -27,6 +27,8 @@ export const oidcRoutes = {
   revocation: `${OIDC_PREFIX}/revoke`,
 } as const;
 export const interactionPath = (uid: string) => `${OIDC_PREFIX}/interaction/${uid}`;
+/** How long a sign-in started at `authorize` may take (email code included) before it must start again. */
+export const INTERACTION_LIFETIME_SECONDS = 15 * 60;
 
 /** Scopes and the claims each releases (in the ID token and at userinfo). */
 const claims = {
@@ -174,7 +176,8 @@ export function createOidc(deps: OidcDeps) {
         AccessToken: 3600,
         AuthorizationCode: 300,
         IdToken: 3600,
-        Interaction: 3600,
+        // Every authorize call that needs a sign-in stores one: kept short, they are purged soon after.
+        Interaction: INTERACTION_LIFETIME_SECONDS,
         Session: SESSION_LIFETIME_MS / 1000,
         Grant: 14 * 86_400,
         RefreshToken: 14 * 86_400,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { AuthService } from '../auth/auth.service.js';
-import { SESSION_COOKIE, SESSION_LIFETIME_MS } from '../auth/auth.service.js';
+import { SESSION_COOKIE, SESSION_LIFETIME_MS, SignInLocked } from '../auth/auth.service.js';
 import type { RedemptionService } from '../invitations/redemption.service.js';
 import { GraphError } from '../graph/errors.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
@@ -13,8 +13,10 @@ import { formField } from '../http/validation.js';
 import { Type } from '@sinclair/typebox';
 import { codeErrorText, pageStrings } from '../web/strings.js';
 import { findTenant } from '../tenancy/tenants.service.js';
-import { OIDC_PREFIX, type Oidc } from './oidc-provider.js';
+import { OIDC_PREFIX, oidcRoutes, type Oidc } from './oidc-provider.js';
 import { baseUrlOf } from '../http/request-context.js';
+import type { Clock } from '../clock.js';
+import { hitRateLimit } from '../http/rate-limit.js';
 
 type Form = Record<string, string | undefined>;
 type Details = { uid: string; prompt: { name: string }; params: Record<string, unknown>; session?: { accountId?: string } };
@@ -23,6 +25,9 @@ const CodeForm = Type.Object({ email: Type.Optional(formField(320)), code: Type.
 const PasswordForm = Type.Object({ login: Type.Optional(formField(320)), password: Type.Optional(formField(256)) });
 /** oidc-provider reads the Authorization header (userinfo) and the body itself; Foyer's authentication stays out. */
 const providerRoute = { config: { anonymous: true, ownAuthentication: true }, schema: { hide: true } };
+/** Sign-ins a client address without a Foyer session may start at `authorize`, per window. */
+export const SIGN_IN_STARTS_PER_ADDRESS = 120;
+const SIGN_IN_STARTS_WINDOW_SECONDS = 300;
 
 /**
  * Mounts the OpenID Connect provider (discovery, authorize, token, userinfo, keys, logout, revoke)
@@ -36,6 +41,7 @@ export async function registerOidcRoutes(
     auth: AuthService;
     redemption: RedemptionService;
     db: Kysely<Database>;
+    clock: Clock;
     tenantId: string;
     baseUrl: string | null;
     secureCookies: boolean;
@@ -49,6 +55,9 @@ export async function registerOidcRoutes(
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
     const handle = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (`${OIDC_PREFIX}/${(req.params as { '*'?: string })['*']}` === oidcRoutes.authorization && req.method !== 'OPTIONS') {
+        if (await refusedSignInStart(req, reply)) return reply;
+      }
       const { handler } = await oidc.providerFor(issuerOf(req));
       reply.hijack();
       await handler(req.raw, reply.raw);
@@ -68,6 +77,40 @@ export async function registerOidcRoutes(
       .send(renderPage(lang, title, body));
 
   const orgName = async () => (await findTenant(deps.db, deps.tenantId))!.displayName;
+
+  /**
+   * Each sign-in started at `authorize` stores an interaction until it ends or expires, so a
+   * browser without a Foyer session may start only so many per client address; people signed in
+   * already (single sign-on, silent renewal) are not counted. Answers whether it sent the refusal page.
+   */
+  async function refusedSignInStart(req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie && (await auth.actorFromSession(cookie))?.kind === 'user') return false;
+    try {
+      await hitRateLimit(deps.db, deps.clock, {
+        bucket: `oidc-sign-in:ip:${req.ip}`,
+        limit: SIGN_IN_STARTS_PER_ADDRESS,
+        windowSeconds: SIGN_IN_STARTS_WINDOW_SECONDS,
+      });
+      return false;
+    } catch (error) {
+      if (!(error instanceof GraphError) || error.status !== 429) throw error;
+      const lang = langOf(req);
+      const s = pageStrings[lang];
+      const seconds = Number(error.headers['retry-after'] ?? SIGN_IN_STARTS_WINDOW_SECONDS);
+      reply.header('retry-after', String(seconds));
+      // Not the reply itself: it is a thenable, and returning it from here would resolve to undefined.
+      send(
+        reply,
+        lang,
+        s.oidcErrorTitle,
+        html`<h1>${s.oidcErrorTitle}</h1>
+          <p class="error" role="alert">${s.signInsStartedTooOften(seconds)}</p>`,
+        429,
+      );
+      return true;
+    }
+  }
 
   /** The interaction of this browser, or null when it expired or its cookie is missing. */
   async function interaction(req: FastifyRequest, reply: FastifyReply) {
@@ -128,7 +171,7 @@ export async function registerOidcRoutes(
     );
   }
 
-  function passwordPage(reply: FastifyReply, lang: Language, it: Interaction, login: string, error?: string) {
+  function passwordPage(reply: FastifyReply, lang: Language, it: Interaction, login: string, error?: string, status = error ? 400 : 200) {
     const s = pageStrings[lang];
     return send(
       reply,
@@ -143,7 +186,7 @@ export async function registerOidcRoutes(
           <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256" autofocus />
           <button class="primary" type="submit">${s.verify}</button>
         </form>`,
-      error ? 400 : 200,
+      status,
     );
   }
 
@@ -262,12 +305,23 @@ export async function registerOidcRoutes(
     withInteraction(async (req, reply, it, lang) => {
       const { login = '', password = '' } = req.body as Form;
       try {
-        const session = await auth.signInWithPassword(deps.tenantId, login, password);
+        const session = await auth.signInWithPassword(deps.tenantId, login, password, req.ip);
         setSession(reply, session.sessionToken);
         return finish(req, reply, it, { login: { accountId: session.userId, amr: ['pwd'] } });
       } catch (error) {
-        if (error instanceof GraphError && error.status === 401) return passwordPage(reply, lang, it, login, pageStrings[lang].passwordWrong);
-        throw error;
+        if (!(error instanceof GraphError) || (error.status !== 401 && error.status !== 429)) throw error;
+        const s = pageStrings[lang];
+        if (error instanceof SignInLocked) {
+          reply.header('retry-after', String(error.retryAfterSeconds));
+          const text = error.scope === 'account' ? s.accountLocked(error.retryAfterSeconds) : s.addressLocked(error.retryAfterSeconds);
+          return passwordPage(reply, lang, it, login, text);
+        }
+        if (error.status === 429) {
+          const seconds = Number(error.headers['retry-after'] ?? 1);
+          reply.header('retry-after', String(seconds));
+          return passwordPage(reply, lang, it, login, s.signInBusy(seconds), 429);
+        }
+        return passwordPage(reply, lang, it, login, s.passwordWrong);
       }
     }),
   );

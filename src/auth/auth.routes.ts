@@ -71,7 +71,7 @@ export function registerAuthRoutes(app: FastifyInstance, auth: AuthService, opts
       if (!req.headers['content-type']?.toLowerCase().startsWith('application/json'))
         throw new GraphError('Request_UnsupportedMediaType', 'Sign in with a JSON body (Content-Type: application/json).');
       const body = req.body as Static<typeof SignInBody>;
-      const session = await auth.signInWithPassword(opts.tenantId, body.userName, body.password);
+      const session = await auth.signInWithPassword(opts.tenantId, body.userName, body.password, req.ip);
       reply.setCookie(SESSION_COOKIE, session.sessionToken, {
         path: '/',
         httpOnly: true,

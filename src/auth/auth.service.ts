@@ -4,7 +4,8 @@ import type { Clock } from '../clock.js';
 import { GraphError } from '../graph/errors.js';
 import { createAccessTokens, ACCESS_TOKEN_LIFETIME_SECONDS } from './access-tokens.js';
 import type { Actor } from './permissions.js';
-import { deriveKey, hashPassword, hashToken, hmac, randomToken, safeEqual, verifyPassword } from './secrets.js';
+import { deriveKey, hashPassword, hashToken, hmac, passwordNeedsRehash, passwordWork, randomToken, safeEqual, verifyPassword } from './secrets.js';
+import { createSignInLockout, type LockoutScope } from './sign-in-lockout.js';
 
 export const SESSION_COOKIE = 'foyer_session';
 export const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -23,9 +24,30 @@ export class OAuthError extends Error {
 
 const unauthenticated = (message: string) => new GraphError('Authentication_MissingOrMalformed', message);
 
+/**
+ * A password sign-in refused by smart lockout. It is answered as a wrong password is (401), with a
+ * message of its own (after Entra's AADSTS50053) and Retry-After; unknown sign-in names lock the
+ * same way, so the answer says nothing about whether an account exists.
+ */
+export class SignInLocked extends GraphError {
+  constructor(
+    readonly scope: LockoutScope,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'Authentication_MissingOrMalformed',
+      scope === 'account'
+        ? `Your account is temporarily locked to prevent unauthorized use: it had too many sign-in attempts with an incorrect password. Try again in ${retryAfterSeconds} seconds.`
+        : `Sign-in from your network address is temporarily blocked: it made too many sign-in attempts with an incorrect user name or password. Try again in ${retryAfterSeconds} seconds.`,
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}
+
 export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; secret: string }) {
   const { db, clock } = deps;
   const tokens = createAccessTokens(deps.secret);
+  const lockout = createSignInLockout(db, clock);
   const csrfKey = deriveKey(deps.secret, 'csrf');
 
   /** The CSRF token bound to a session: derived, so nothing extra is stored. */
@@ -146,8 +168,14 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
       return loadUserActor(session.tenant_id, session.user_id, tokenHash);
     },
 
-    /** Password sign-in for members; returns the new session's cookie value. */
-    async signInWithPassword(tenantId: string, login: string, password: string) {
+    /**
+     * Password sign-in for members, under smart lockout per account and per client address;
+     * returns the new session's cookie value. Throws SignInLocked while a lock holds, and 429 when
+     * password checks are queued full.
+     */
+    async signInWithPassword(tenantId: string, login: string, password: string, clientAddress: string) {
+      // A flood meets a full queue before any database work.
+      await passwordWork.refuseWhenFull();
       const name = login.trim().toLowerCase();
       // Two index lookups (sign-in name, then mail) rather than an OR, which both planners answer with a scan.
       const byColumn = (col: 'user_principal_name_lower' | 'mail_lower') =>
@@ -160,8 +188,27 @@ export function createAuthService(deps: { db: Kysely<Database>; clock: Clock; se
           .where('password_hash', 'is not', null)
           .executeTakeFirst();
       const user = (await byColumn('user_principal_name_lower')) ?? (await byColumn('mail_lower'));
-      const ok = await verifyPassword(user?.password_hash ?? null, password);
+      const claim = await lockout.claim(user ? `account:${user.id}` : `name:${tenantId}:${name}`, clientAddress);
+      if (!claim.ok) throw new SignInLocked(claim.scope, claim.retryAfterSeconds);
+      let ok: boolean;
+      try {
+        ok = await verifyPassword(user?.password_hash ?? null, password);
+      } catch (error) {
+        await lockout.unjudged(claim.keys);
+        throw error;
+      }
       if (!user || !ok || !user.account_enabled) throw unauthenticated('The user name or password is incorrect.');
+      await lockout.succeeded(claim.keys);
+      // A hash made with older parameters (four lanes) is replaced while the password is at hand;
+      // when password work is queued full it waits for a later sign-in rather than refuse this one.
+      if (passwordNeedsRehash(user.password_hash!)) {
+        const hash = await hashPassword(password).catch((error: unknown) => {
+          if (error instanceof GraphError && error.status === 429) return null;
+          throw error;
+        });
+        if (hash)
+          await db.updateTable('users').set({ password_hash: hash }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute();
+      }
       return startSession(tenantId, user.id);
     },
 

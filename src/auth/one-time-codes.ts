@@ -42,32 +42,43 @@ export function createOneTimeCodes(secret: string, clock: Clock) {
       return code;
     },
 
-    /** Checks the user's live code; a right code is consumed (single use), a wrong one counts. */
+    /**
+     * Checks the user's live code; a right code is consumed (single use). Every guess first takes one
+     * of the code's MAX_WRONG_CODES slots in one conditional update, and only a guess that got a slot
+     * is judged: parallel guesses cannot all read the same count, and once the slots are spent even
+     * the right code is refused.
+     */
     async verify(db: Kysely<Database>, userId: string, code: string): Promise<CodeCheck> {
       const row = await db
         .selectFrom('one_time_codes')
-        .selectAll()
+        .select(['id', 'code_hash', 'expires_at'])
         .where('user_id', '=', userId)
         .where('consumed_at', 'is', null)
         .orderBy('created_at', 'desc')
         .executeTakeFirst();
       if (!row) return { ok: false, reason: 'none' };
-      if (row.expires_at <= clock.now().toISOString()) return { ok: false, reason: 'expired' };
-      if (row.failed_attempts >= MAX_WRONG_CODES) return { ok: false, reason: 'locked' };
+      const now = clock.now().toISOString();
+      if (row.expires_at <= now) return { ok: false, reason: 'expired' };
+      const slot = await db
+        .updateTable('one_time_codes')
+        .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+        .where('id', '=', row.id)
+        .where('consumed_at', 'is', null)
+        .where('failed_attempts', '<', MAX_WRONG_CODES)
+        .returning('failed_attempts')
+        .executeTakeFirst();
+      if (!slot) {
+        const consumed = await db.selectFrom('one_time_codes').select('consumed_at').where('id', '=', row.id).executeTakeFirst();
+        return { ok: false, reason: consumed?.consumed_at ? 'none' : 'locked' };
+      }
       const normalized = code.replace(/\s+/g, '');
       if (/^\d{1,12}$/.test(normalized) && safeEqual(digest(row.id, normalized), row.code_hash)) {
         // Conditional on still being unconsumed: two requests with the same code cannot both win.
-        const r = await db
-          .updateTable('one_time_codes')
-          .set({ consumed_at: clock.now().toISOString() })
-          .where('id', '=', row.id)
-          .where('consumed_at', 'is', null)
-          .executeTakeFirst();
+        const r = await db.updateTable('one_time_codes').set({ consumed_at: now }).where('id', '=', row.id).where('consumed_at', 'is', null).executeTakeFirst();
         return Number(r.numUpdatedRows) === 1 ? { ok: true } : { ok: false, reason: 'none' };
       }
-      const failed = row.failed_attempts + 1;
-      await db.updateTable('one_time_codes').set({ failed_attempts: failed }).where('id', '=', row.id).execute();
-      return failed >= MAX_WRONG_CODES ? { ok: false, reason: 'locked' } : { ok: false, reason: 'wrong', attemptsLeft: MAX_WRONG_CODES - failed };
+      const used = slot.failed_attempts;
+      return used >= MAX_WRONG_CODES ? { ok: false, reason: 'locked' } : { ok: false, reason: 'wrong', attemptsLeft: MAX_WRONG_CODES - used };
     },
   };
 }

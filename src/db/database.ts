@@ -14,6 +14,7 @@ import * as m0007 from './migrations/2026-11-23-0007-mail-templates.js';
 import * as m0008 from './migrations/2026-11-24-0008-sqlite-without-rowid.js';
 import * as m0009 from './migrations/2026-11-24-0009-search-terms-by-key.js';
 import * as m0010 from './migrations/2026-11-24-0010-bulk-line-cursor.js';
+import * as m0011 from './migrations/2026-12-06-0011-sign-in-lockouts.js';
 import * as m0012 from './migrations/2026-12-06-0012-client-lifecycle.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -132,6 +133,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24-0008-sqlite-without-rowid': m0008,
   '2026-11-24-0009-search-terms-by-key': m0009,
   '2026-11-24-0010-bulk-line-cursor': m0010,
+  '2026-12-06-0011-sign-in-lockouts': m0011,
   '2026-12-06-0012-client-lifecycle': m0012,
 };
 

@@ -254,6 +254,7 @@ export interface OneTimeCodesTable {
   code_hash: string;
   created_at: string;
   expires_at: string;
+  /** Guesses judged against the code, each counted before it is judged; at MAX_WRONG_CODES the code is dead. */
   failed_attempts: number;
   consumed_at: string | null;
 }
@@ -268,6 +269,20 @@ export interface RateLimitsTable {
   bucket: string;
   window_start: string;
   hits: number;
+}
+
+/** Smart lockout state of password sign-in, per account (or unknown sign-in name) and per client address. */
+export interface SignInLockoutsTable {
+  /** `account:<user id>`, `name:<sign-in name as typed, lower case>` or `address:<client IP>`. */
+  key: string;
+  /** When the current count of failures began (a key with a counting window starts over after it). */
+  window_start: string;
+  /** Password checks counted since the count began; each is counted before it is judged. */
+  failures: number;
+  /** How often the key has been locked; each lock lasts longer than the one before. */
+  lockouts: number;
+  locked_until: string | null;
+  last_attempt_at: string;
 }
 
 export type BulkInvitationStatus = 'queued' | 'running' | 'completed' | 'cancelled';
@@ -420,6 +435,7 @@ export interface Database {
   one_time_codes: OneTimeCodesTable;
   blocked_invitees: BlockedInviteesTable;
   rate_limits: RateLimitsTable;
+  sign_in_lockouts: SignInLockoutsTable;
   bulk_invitations: BulkInvitationsTable;
   bulk_invitation_rows: BulkInvitationRowsTable;
   applications: ApplicationsTable;

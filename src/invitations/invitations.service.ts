@@ -570,24 +570,32 @@ export function createInvitationsService(deps: {
       requireManage(ctx.actor, inv);
       if (inv.status !== 'PendingAcceptance')
         throw badRequest(`The invitation is ${inv.status === 'Accepted' ? 'already accepted' : 'revoked'}; invite the address again instead.`);
-      const token = invitationToken(deps.secret, inv.id, inv.send_count + 1);
       const now = clock.now().toISOString();
-      const updated = await db.transaction().execute(async (trx) => {
+      const { updated, token } = await db.transaction().execute(async (trx) => {
         await hitRateLimit(trx, clock, {
           bucket: `invite:${ctx.actor.kind === 'app' ? ctx.actor.clientId : ctx.actor.userId}`,
           limit: settings.invitesPerMinute,
           windowSeconds: 60,
         });
+        // Counted in the update itself: parallel resends each get their own number, and so their own link.
+        const counted = await trx
+          .updateTable('invitations')
+          .set((eb) => ({ send_count: eb('send_count', '+', 1) }))
+          .where('id', '=', inv.id)
+          .where('status', '=', 'PendingAcceptance')
+          .returning('send_count')
+          .executeTakeFirst();
+        if (!counted) throw badRequest('The invitation is no longer pending.');
+        const token = invitationToken(deps.secret, inv.id, counted.send_count);
         const changes = {
           token_hash: hashToken(token),
           token_expires_at: new Date(clock.now().getTime() + settings.inviteTtlDays * 86_400_000).toISOString(),
           last_sent_at: now,
-          send_count: inv.send_count + 1,
+          send_count: counted.send_count,
           send_message: 1 as const,
           delivery_state: 'queued',
         };
-        const r = await trx.updateTable('invitations').set(changes).where('id', '=', inv.id).where('status', '=', 'PendingAcceptance').executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 0) throw badRequest('The invitation is no longer pending.');
+        await trx.updateTable('invitations').set(changes).where('id', '=', inv.id).execute();
         const user = (await trx.selectFrom('users').selectAll().where('id', '=', inv.user_id).executeTakeFirstOrThrow()) as UserRow;
         const next = { ...inv, ...changes };
         await queueInvitationMail(trx, ctx, next, user, now);
@@ -603,7 +611,7 @@ export function createInvitationsService(deps: {
           ctx.correlationId,
           now,
         );
-        return { ...next, user_principal_name: user.user_principal_name, display_name: user.display_name };
+        return { updated: { ...next, user_principal_name: user.user_principal_name, display_name: user.display_name }, token };
       });
       return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#foyer/invitations/$entity`, ...shapeFoyerInvitation(ctx, updated, token) };
     },

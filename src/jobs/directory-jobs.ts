@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import type { DeletedItemsService } from '../directory/deleted-items.service.js';
 import { enqueueJob } from './jobs.repository.js';
 import { pruneRateLimits } from '../http/rate-limit.js';
+import { pruneSignInLockouts } from '../auth/sign-in-lockout.js';
+import { pruneOidcPayloads } from '../apps/oidc-adapter.js';
 import type { JobHandler } from './worker.js';
 
 export const PURGE_DELETED_JOB = 'directory.purgeDeletedItems';
@@ -13,9 +15,12 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 export function directoryJobHandlers(deleted: DeletedItemsService, db: Kysely<Database>, clock: Clock): Record<string, JobHandler> {
   return {
     // Hourly: purging is idempotent (it deletes only what is still past retention), so a rerun is harmless.
+    // Expired counters, lockouts and OpenID Connect state go too.
     [PURGE_DELETED_JOB]: async () => {
       await deleted.purgeExpired();
       await pruneRateLimits(db, clock);
+      await pruneSignInLockouts(db, clock);
+      await pruneOidcPayloads(db, clock);
       return { nextRunAt: new Date(clock.now().getTime() + PURGE_INTERVAL_MS).toISOString() };
     },
   };

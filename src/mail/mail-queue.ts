@@ -104,7 +104,7 @@ export function mailJobHandlers(
         await db.transaction().execute(async (trx) => {
           await trx
             .updateTable('mail_messages')
-            .set({ status, attempts: mail.attempts + 1, last_error: error, sent_at: status === 'sent' ? now : null })
+            .set((eb) => ({ status, attempts: eb('attempts', '+', 1), last_error: error, sent_at: status === 'sent' ? now : null }))
             .where('id', '=', mail.id)
             .execute();
           if (!mail.invitation_id) return;

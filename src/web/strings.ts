@@ -56,6 +56,11 @@ export const pageStrings = {
     passwordTitle: 'Enter your password',
     passwordLabel: 'Password',
     passwordWrong: 'Your account or password is incorrect.',
+    accountLocked: (seconds: number) =>
+      `Your account is temporarily locked to prevent unauthorized use: there were too many sign-in attempts with an incorrect password. Try again in ${seconds} seconds.`,
+    addressLocked: (seconds: number) =>
+      `Sign-in from your network is temporarily blocked: there were too many attempts with an incorrect user name or password. Try again in ${seconds} seconds.`,
+    signInBusy: (seconds: number) => `We're busy signing other people in. Try again in ${seconds} seconds.`,
     codeNotArriving: "No code? If you were invited and haven't accepted yet, open the link in your invitation email first.",
     noAccessTitle: "You don't have access to this application",
     noAccessText: (user: string, app: string, org: string) => `${user} has not been given access to ${app}. Ask an administrator of ${org} to give you access.`,
@@ -69,6 +74,7 @@ export const pageStrings = {
     loggedOutTitle: 'You signed out',
     loggedOutText: 'You have signed out. You can close this window.',
     oidcErrorTitle: 'Sign-in could not be completed',
+    signInsStartedTooOften: (seconds: number) => `Too many sign-ins were started from your network. Try again in ${seconds} seconds.`,
     oidcErrorText: 'The application sent a sign-in request that cannot be completed. Tell the application owner about the error below.',
     formRefusedTitle: 'This form can\u2019t be sent from here',
     formRefusedText:
@@ -137,6 +143,11 @@ export const pageStrings = {
     passwordTitle: 'Voer je wachtwoord in',
     passwordLabel: 'Wachtwoord',
     passwordWrong: 'Je account of wachtwoord is onjuist.',
+    accountLocked: (seconds: number) =>
+      `Je account is tijdelijk vergrendeld om misbruik te voorkomen: er is te vaak geprobeerd aan te melden met een onjuist wachtwoord. Probeer het over ${seconds} seconden opnieuw.`,
+    addressLocked: (seconds: number) =>
+      `Aanmelden vanaf je netwerk is tijdelijk geblokkeerd: er is te vaak geprobeerd aan te melden met een onjuiste gebruikersnaam of een onjuist wachtwoord. Probeer het over ${seconds} seconden opnieuw.`,
+    signInBusy: (seconds: number) => `We zijn druk bezig andere mensen aan te melden. Probeer het over ${seconds} seconden opnieuw.`,
     codeNotArriving: 'Geen code ontvangen? Als je bent uitgenodigd en nog niet hebt geaccepteerd, open dan eerst de link in je uitnodiging.',
     noAccessTitle: 'Je hebt geen toegang tot deze toepassing',
     noAccessText: (user: string, app: string, org: string) =>
@@ -151,6 +162,7 @@ export const pageStrings = {
     loggedOutTitle: 'Je bent afgemeld',
     loggedOutText: 'Je bent afgemeld. Je kunt dit venster sluiten.',
     oidcErrorTitle: 'Aanmelden kon niet worden voltooid',
+    signInsStartedTooOften: (seconds: number) => `Er zijn vanaf je netwerk te veel aanmeldingen gestart. Probeer het over ${seconds} seconden opnieuw.`,
     oidcErrorText: 'De toepassing stuurde een aanmeldverzoek dat niet kan worden voltooid. Meld de fout hieronder aan de eigenaar van de toepassing.',
     formRefusedTitle: 'Dit formulier kan niet van hier worden verstuurd',
     formRefusedText:
