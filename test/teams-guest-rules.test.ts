@@ -162,6 +162,23 @@ describe('teams and sites: guest rules, settings and sharing levels', () => {
     expect(versions.json().value.map((v: { versionLabel: string }) => v.versionLabel)).toEqual(['2.0', '1.0']);
   });
 
+  it('versions uploaded at the same moment get numbers of their own', async () => {
+    const put = (body: string) =>
+      call(t, owner, {
+        method: 'PUT',
+        url: `/v1.0/drives/${driveId}/root:/busy.txt:/content`,
+        payload: Buffer.from(body),
+        headers: { 'content-type': 'text/plain' },
+      });
+    const first = await put('v0');
+    expect(first.statusCode).toBe(201);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => put(`v${i + 1}`)));
+    expect(answers.map((a) => a.statusCode).every((s) => s === 200)).toBe(true);
+    const versions = await call(t, owner, { method: 'GET', url: `/v1.0/drives/${driveId}/items/${first.json().id}/versions` });
+    const labels = versions.json().value.map((v: { versionLabel: string }) => v.versionLabel);
+    expect(labels).toEqual(Array.from({ length: 21 }, (_, i) => `${21 - i}.0`));
+  });
+
   it('team setting allowToAddGuests and the organization switch refuse guests; allowInvitesFrom and domain lists refuse new ones', async () => {
     expect((await call(t, owner, { method: 'PATCH', url: `/v1.0/teams/${otherTeamId}`, payload: { allowToAddGuests: false } })).statusCode).toBe(204);
     expectGraphError(

@@ -186,6 +186,14 @@ export function createFilesService(deps: {
             modified_at: t,
           };
           await trx.insertInto('drive_items').values(item).execute();
+        } else {
+          // The item's row first: on PostgreSQL the update locks it, so uploads of one file number
+          // their versions one after another instead of reading the same last number.
+          await trx
+            .updateTable('drive_items')
+            .set({ current_version_id: versionId, size: data.length, content_type: type, modified_at: t })
+            .where('id', '=', item.id)
+            .execute();
         }
         const last = await trx.selectFrom('drive_item_versions').select('number').where('item_id', '=', item.id).orderBy('number', 'desc').executeTakeFirst();
         await trx
@@ -203,11 +211,6 @@ export function createFilesService(deps: {
             created_by_name: actor.displayName,
             created_at: t,
           })
-          .execute();
-        await trx
-          .updateTable('drive_items')
-          .set({ current_version_id: versionId, size: data.length, content_type: type, modified_at: t })
-          .where('id', '=', item.id)
           .execute();
         return { ...item, current_version_id: versionId, size: data.length, content_type: type, modified_at: t };
       });
