@@ -113,3 +113,20 @@ describe(`OpenID Connect sign-ins started at authorize (${testEngine})`, () => {
     expect(await storedInteractions()).toBe(0);
   });
 });
+
+describe(`the OpenID Connect provider's first use (${testEngine})`, () => {
+  it('a burst of first requests builds one provider, with one signing key', async () => {
+    const t = await createTestApp();
+    try {
+      const answers = await Promise.all(Array.from({ length: 30 }, () => t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })));
+      expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
+      const keys = await t.database.db.selectFrom('oidc_signing_keys').select('kid').execute();
+      expect(keys).toHaveLength(1);
+      const jwksUri = new URL(answers[0]!.json().jwks_uri as string);
+      const jwks = await t.app.inject({ method: 'GET', url: jwksUri.pathname });
+      expect(jwks.json().keys.map((k: { kid: string }) => k.kid)).toEqual(keys.map((k) => k.kid));
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -66,10 +66,10 @@ export function createOidc(deps: OidcDeps) {
   const keys: SigningKeys = createSigningKeys(db, deps.secret, clock);
   const cookieKey = Buffer.from(deriveKey(deps.secret, 'oidc-cookies')).toString('base64url');
   const interval = deps.keyCheckIntervalMs ?? 60_000;
-  const providers = new Map<
-    string,
-    { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>; fingerprint: string; checkedAt: number }
-  >();
+  type ProviderEntry = { provider: Provider; handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>; fingerprint: string; checkedAt: number };
+  const providers = new Map<string, ProviderEntry>();
+  /** Checks in flight, per issuer: a burst of first requests builds one provider, not one each. */
+  const checking = new Map<string, Promise<ProviderEntry>>();
 
   /** Whether a user may sign in to an application, and the app role values they hold there. */
   async function accessFor(appId: string, userId: string): Promise<AppAccess> {
@@ -358,21 +358,29 @@ export function createOidc(deps: OidcDeps) {
     accessFor,
 
     /** The provider for an issuer (built on first use, rebuilt after a key rotation). */
-    async providerFor(issuer: string) {
+    async providerFor(issuer: string): Promise<ProviderEntry> {
       const now = Date.now();
-      let entry = providers.get(issuer);
-      if (!entry || now - entry.checkedAt >= interval) {
-        const fingerprint = await keys.fingerprint();
-        if (!entry || entry.fingerprint !== fingerprint) {
+      const entry = providers.get(issuer);
+      if (entry && now - entry.checkedAt < interval) return entry;
+      let check = checking.get(issuer);
+      if (!check) {
+        check = (async () => {
+          const fingerprint = await keys.fingerprint();
+          if (entry && entry.fingerprint === fingerprint) {
+            entry.checkedAt = now;
+            return entry;
+          }
           const provider = await build(issuer);
           // Read again: building may have created the first key.
-          entry = { provider, handler: provider.callback() as never, fingerprint: await keys.fingerprint(), checkedAt: now };
+          const built = { provider, handler: provider.callback() as never, fingerprint: await keys.fingerprint(), checkedAt: now };
           // A handful of issuers at most (one per public host name when FOYER_BASE_URL is unset).
           if (providers.size >= 8) providers.delete(providers.keys().next().value!);
-          providers.set(issuer, entry);
-        } else entry.checkedAt = now;
+          providers.set(issuer, built);
+          return built;
+        })().finally(() => checking.delete(issuer));
+        checking.set(issuer, check);
       }
-      return entry;
+      return check;
     },
   };
 }
